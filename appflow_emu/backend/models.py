@@ -1,0 +1,104 @@
+"""The resources the backend keeps: plain dataclasses, one per AppFlow resource kind."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+class Secret:
+    """Holds connector credentials; never shows them in a repr, str or equality dump."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Optional[Dict[str, Any]]) -> None:
+        self._value = value
+
+    def reveal(self) -> Optional[Dict[str, Any]]:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(<redacted>)" if self._value is not None else "Secret(None)"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        raise TypeError("connector credentials cannot be pickled")
+
+
+@dataclass
+class ConnectorProfile:
+    name: str
+    arn: str
+    connector_type: str
+    connection_mode: str
+    properties: Dict[str, Any]
+    credentials_arn: str
+    created_at: float
+    last_updated_at: float
+    connector_label: Optional[str] = None
+    private_state: Optional[Dict[str, Any]] = None
+    credentials: Secret = field(default_factory=lambda: Secret(None), repr=False, compare=False)
+
+
+@dataclass
+class Execution:
+    execution_id: str
+    status: str
+    started_at: float
+    last_updated_at: float
+    result: Dict[str, Any] = field(default_factory=dict)
+    data_pull_start: Optional[float] = None
+    data_pull_end: Optional[float] = None
+
+
+@dataclass
+class Flow:
+    name: str
+    arn: str
+    status: str
+    trigger_config: Dict[str, Any]
+    source: Dict[str, Any]
+    destinations: List[Dict[str, Any]]
+    tasks: List[Dict[str, Any]]
+    kms_arn: str
+    created_at: float
+    last_updated_at: float
+    created_by: str
+    last_updated_by: str
+    description: Optional[str] = None
+    metadata_catalog_config: Optional[Dict[str, Any]] = None
+    status_message: Optional[str] = None
+    tags: Dict[str, str] = field(default_factory=dict)
+    schema_version: int = 1
+    source_label: Optional[str] = None  # custom connector labels, from the profiles
+    destination_label: Optional[str] = None
+    executions: List[Execution] = field(default_factory=list)  # oldest first
+
+    @property
+    def trigger_type(self) -> str:
+        return str(self.trigger_config["triggerType"])
+
+    @property
+    def source_type(self) -> str:
+        return str(self.source["connectorType"])
+
+    @property
+    def destination_type(self) -> str:
+        return str(self.destinations[0]["connectorType"])
+
+    def profile_names(self) -> List[str]:
+        names = [self.source.get("connectorProfileName")]
+        names += [d.get("connectorProfileName") for d in self.destinations]
+        return [n for n in names if n]
+
+
+@dataclass
+class ConnectorRegistration:
+    label: str
+    arn: str
+    description: Optional[str]
+    provisioning_type: str
+    provisioning_config: Dict[str, Any]
+    registered_at: float
+    registered_by: str
+    version: int = 1

@@ -1,0 +1,106 @@
+"""Insertion-ordered collections with keyset pagination.
+
+Every item gets a sequence number when it is added; a page starts after the last sequence
+number the previous page returned. Pages are therefore stable across inserts and deletes
+(nothing is skipped or repeated that existed throughout) and cost O(log n + page size).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from bisect import bisect_right
+from types import MappingProxyType
+from typing import Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
+
+from appflow_emu.errors import validation
+
+T = TypeVar("T")
+
+
+class Index(Generic[T]):
+    def __init__(self) -> None:
+        self._by_key: Dict[str, T] = {}
+        self._seq_of: Dict[str, int] = {}
+        self._seqs: List[int] = []  # sorted, parallel to _keys
+        self._keys: List[str] = []
+        self._next = 1
+
+    def add(self, key: str, item: T) -> None:
+        if key in self._by_key:
+            self._by_key[key] = item
+            return
+        seq = self._next
+        self._next += 1
+        self._by_key[key] = item
+        self._seq_of[key] = seq
+        self._seqs.append(seq)
+        self._keys.append(key)
+
+    def remove(self, key: str) -> Optional[T]:
+        item = self._by_key.pop(key, None)
+        if item is not None:
+            seq = self._seq_of.pop(key)
+            i = bisect_right(self._seqs, seq) - 1
+            del self._seqs[i]
+            del self._keys[i]
+        return item
+
+    def get(self, key: str) -> Optional[T]:
+        return self._by_key.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._by_key.values()))
+
+    def view(self) -> Mapping[str, T]:
+        return MappingProxyType(self._by_key)
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def page(
+        self,
+        after: int,
+        limit: int,
+        keep: Optional[Callable[[T], bool]] = None,
+    ) -> Tuple[List[T], Optional[int]]:
+        """Up to ``limit`` items after sequence number ``after``; the second value is the
+        sequence number to continue from, or None when nothing follows."""
+        i = bisect_right(self._seqs, after)
+        out: List[T] = []
+        keys, seqs, by_key = self._keys, self._seqs, self._by_key
+        n = len(keys)
+        last = after
+        while i < n:
+            item = by_key[keys[i]]
+            if keep is None or keep(item):
+                if len(out) == limit:
+                    return out, last
+                out.append(item)
+                last = seqs[i]
+            i += 1
+        return out, None
+
+
+def encode_token(kind: str, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_token(kind: str, token: Optional[str]) -> int:
+    """The sequence number a token continues from; a token of another listing or a forged one
+    is a ValidationException."""
+    if token is None:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        token_kind, _, seq = raw.partition(":")
+        if token_kind == kind and seq.isdigit():
+            return int(seq)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise validation("The nextToken provided is invalid or has expired.")

@@ -1,0 +1,193 @@
+"""Connector profiles: create, describe (filters, pagination), update, delete.
+
+Credentials are kept in a :class:`Secret` and never returned, logged or shown in a repr.
+Every check runs before anything is written, so a failed request changes no state.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List, Optional
+
+from appflow_emu.backend.models import ConnectorProfile, Secret
+from appflow_emu.backend.pagination import decode_token, encode_token
+from appflow_emu.backend.registry import operation
+from appflow_emu.backend.state import Call, RegionState
+from appflow_emu.catalog.connectors import ConnectorFacts, facts
+from appflow_emu.errors import AppFlowError, conflict, not_found, validation
+
+DEFAULT_PAGE = 20  # [guess] the service's default page size when maxResults is absent
+
+
+def profile_not_found(name: str) -> AppFlowError:
+    return not_found(f"Connector Profile with name {name} does not exist.")
+
+
+def get_profile(state: RegionState, name: str) -> ConnectorProfile:
+    profile = state.connector_profiles.get(name)
+    if profile is None:
+        raise profile_not_found(name)
+    return profile
+
+
+def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
+                  label: Optional[str]) -> None:
+    if not f.needs_profile:
+        raise validation(f"Validation exception: Connector profiles are not supported for connector: {f.upper_name}")
+    properties = config.get("connectorProfileProperties") or {}
+    others = [k for k in properties if k != f.profile_member]
+    if others:
+        raise validation(
+            f"Validation exception: connectorProfileProperties for {', '.join(others)} "
+            f"do not match connector: {f.upper_name}"
+        )
+    props_shape_required = _required("ConnectorProfileProperties", f.profile_member)
+    if props_shape_required and f.profile_member not in properties:
+        raise validation(f"Validation exception: ConnectorProfileProperties cannot be blank for connector: {f.upper_name}")
+    credentials = config.get("connectorProfileCredentials") or {}
+    others = [k for k in credentials if k != f.credentials_member]
+    if others:
+        raise validation(
+            f"Validation exception: connectorProfileCredentials for {', '.join(others)} "
+            f"do not match connector: {f.upper_name}"
+        )
+    mine = credentials.get(f.credentials_member) if f.credentials_member else None
+    if f.credentials_member and f.connector_type not in CREDENTIALS_OPTIONAL and not mine:
+        raise validation(f"Validation exception: Credentials cannot be blank for connector: {f.upper_name}")
+    oauth = (mine or {}).get("oAuthRequest") if isinstance(mine, dict) else None
+    if oauth is not None and not oauth.get("authCode"):
+        raise validation(f"Validation exception: AuthCode cannot be blank for connector: {f.upper_name}")
+    if f.connector_type == "CustomConnector":
+        if not label:
+            raise validation("Validation exception: connectorLabel is required for connector: CUSTOMCONNECTOR")
+        if label not in state.registered_connectors:
+            raise validation(
+                f"Connector:{label} is not registered. Please register it first before creating ConnectorProfile."
+            )
+
+
+# [guess] Redshift may authenticate with the Data API role alone.
+CREDENTIALS_OPTIONAL = frozenset({"Redshift"})
+
+
+def _required(container: str, member: Optional[str]) -> bool:
+    from appflow_emu.model.service import service_model
+
+    if member is None:
+        return False
+    shape = service_model().shape_for(container).members[member]  # type: ignore[attr-defined]
+    return bool(shape.metadata.get("required"))
+
+
+def _private_state(mode: str) -> Optional[Dict[str, Any]]:
+    return {"status": "CREATED"} if mode == "Private" else None
+
+
+@operation("CreateConnectorProfile")
+def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    name = p["connectorProfileName"]
+    f = facts(p["connectorType"])
+    if name in state.connector_profiles:
+        raise conflict(f"Connector Profile with name {name} already exists.")
+    _check_config(state, f, p["connectorProfileConfig"], p.get("connectorLabel"))
+    if len(state.connector_profiles) >= state.emulator.quotas["connector_profiles"]:
+        raise AppFlowError(
+            "ServiceQuotaExceededException",
+            f"The number of connector profiles in this account and region has reached the limit of "
+            f"{state.emulator.quotas['connector_profiles']}.",
+        )
+    ms = int(call.now * 1000)
+    suffix = state.emulator.random_chars(6)
+    profile = ConnectorProfile(
+        name=name,
+        arn=state.arn("connectorprofile", name),
+        connector_type=p["connectorType"],
+        connection_mode=p["connectionMode"],
+        properties=copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileProperties") or {}),
+        credentials_arn=(
+            f"arn:aws:secretsmanager:{state.region}:{state.account_id}:secret:"
+            f"appflow!{state.account_id}-{name}-{ms}-{suffix}"
+        ),
+        created_at=call.now,
+        last_updated_at=call.now,
+        connector_label=p.get("connectorLabel"),
+        private_state=_private_state(p["connectionMode"]),
+        credentials=Secret(copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileCredentials"))),
+    )
+    state._profiles.add(name, profile)
+    return {"connectorProfileArn": profile.arn}
+
+
+def describe_profile(profile: ConnectorProfile) -> Dict[str, Any]:
+    out: Dict[str, Any] = {
+        "connectorProfileArn": profile.arn,
+        "connectorProfileName": profile.name,
+        "connectorType": profile.connector_type,
+        "connectionMode": profile.connection_mode,
+        "credentialsArn": profile.credentials_arn,
+        "connectorProfileProperties": profile.properties,
+        "createdAt": profile.created_at,
+        "lastUpdatedAt": profile.last_updated_at,
+    }
+    if profile.connector_label is not None:
+        out["connectorLabel"] = profile.connector_label
+    if profile.private_state is not None:
+        out["privateConnectionProvisioningState"] = profile.private_state
+    return out
+
+
+@operation("DescribeConnectorProfiles")
+def describe_connector_profiles(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    after = decode_token("profiles", p.get("nextToken"))
+    names = p.get("connectorProfileNames")
+    wanted = frozenset(names) if names else None
+    ctype = p.get("connectorType")
+    label = p.get("connectorLabel")
+
+    def keep(profile: ConnectorProfile) -> bool:
+        return ((wanted is None or profile.name in wanted)
+                and (ctype is None or profile.connector_type == ctype)
+                and (label is None or profile.connector_label == label))
+
+    filtered = wanted is not None or ctype is not None or label is not None
+    items, last = state._profiles.page(after, p.get("maxResults") or DEFAULT_PAGE, keep if filtered else None)
+    out: Dict[str, Any] = {"connectorProfileDetails": [describe_profile(x) for x in items]}
+    if last is not None:
+        out["nextToken"] = encode_token("profiles", last)
+    return out
+
+
+@operation("UpdateConnectorProfile")
+def update_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    profile = get_profile(state, p["connectorProfileName"])
+    f = facts(profile.connector_type)
+    config = p["connectorProfileConfig"]
+    _check_config(state, f, config, profile.connector_label)
+    profile.connection_mode = p["connectionMode"]
+    profile.private_state = _private_state(p["connectionMode"])
+    profile.properties = copy.deepcopy(config.get("connectorProfileProperties") or {})
+    if config.get("connectorProfileCredentials"):
+        profile.credentials = Secret(copy.deepcopy(config["connectorProfileCredentials"]))
+    profile.last_updated_at = call.now
+    return {"connectorProfileArn": profile.arn}
+
+
+def flows_using(state: RegionState, profile_name: str) -> List[str]:
+    return [flow.name for flow in state.flows.values() if profile_name in flow.profile_names()]
+
+
+@operation("DeleteConnectorProfile")
+def delete_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    name = p["connectorProfileName"]
+    get_profile(state, name)
+    users = flows_using(state, name)
+    if users and not p.get("forceDelete"):
+        raise conflict(
+            f"Connector Profile with name {name} is associated with flows: {', '.join(sorted(users))}. "
+            "Delete the flows or use forceDelete."
+        )
+    state._profiles.remove(name)
+    return {}

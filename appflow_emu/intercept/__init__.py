@@ -1,0 +1,1 @@
+"""The botocore hook and the request -> operation -> handler -> response path."""

@@ -1,0 +1,98 @@
+"""One request, end to end, at the HTTP level: method, path, query and body in; status,
+headers and body out. Nothing here is written per operation."""
+from __future__ import annotations
+
+import json
+from email.utils import formatdate
+from typing import Any, Dict, Optional, Tuple
+
+from appflow_emu.backend import HANDLERS
+from appflow_emu.backend.state import Call, Emulator
+from appflow_emu.errors import AppFlowError, EmulatorError
+from appflow_emu.model.operations import OperationSpec, spec
+from appflow_emu.model.service import error_statuses, route
+from appflow_emu.model.validate import format_errors, format_path
+from appflow_emu.simulator import clock
+
+Response = Tuple[int, Dict[str, str], bytes]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _headers(request_id: str, body: bytes) -> Dict[str, str]:
+    return {
+        "date": formatdate(usegmt=True),
+        "content-type": "application/json",
+        "content-length": str(len(body)),
+        "x-amzn-requestid": request_id,
+    }
+
+
+def error_response(emulator: Emulator, code: str, message: str) -> Response:
+    body = _dumps({"message": message}).encode()
+    headers = _headers(emulator.new_request_id(), body)
+    headers["x-amzn-errortype"] = code
+    status = error_statuses().get(code)
+    if status is None:
+        raise EmulatorError(f"appflow_emu raised {code!r}, which the installed AppFlow model does not define")
+    return status, headers, body
+
+
+def find_operation(method: str, path: str) -> Optional[Tuple[OperationSpec, Dict[str, str]]]:
+    found = route(method, path)
+    if found is None:
+        return None
+    return spec(found[0]), found[1]
+
+
+def handle(
+    emulator: Emulator,
+    op: OperationSpec,
+    labels: Dict[str, str],
+    query: Optional[Dict[str, Any]],
+    body: bytes,
+    account_id: str,
+    region: str,
+) -> Response:
+    """Answer one request for ``op``. AppFlowError becomes an AWS-shaped error response; any
+    other exception is a bug in the emulator and becomes an EmulatorError naming it."""
+    try:
+        try:
+            params = json.loads(body) if body else {}
+        except ValueError:
+            raise AppFlowError("ValidationException", "Could not parse the request body as JSON.")
+        if type(params) is not dict:
+            raise AppFlowError("ValidationException", "The request body must be a JSON object.")
+        params = op.params_from_wire(params, labels, query or {})
+        if op.check_input is not None:
+            errors: list = []
+            op.check_input(params, None, errors)
+            if errors:
+                raise AppFlowError("ValidationException", format_errors(errors))
+        handler = HANDLERS.get(op.name)
+        if handler is None:
+            raise EmulatorError(
+                f"appflow_emu does not implement {op.name}, which the installed botocore's AppFlow "
+                "model has; please report it"
+            )
+        state = emulator.state(region, account_id)
+        call = Call(state, op.name, clock.now(), emulator.caller_for(account_id))
+        with state.lock:
+            result = handler(call, params)
+        if emulator.strict and op.check_output is not None:
+            errors = []
+            op.check_output(result, None, errors)
+            if errors:
+                where = "; ".join(f"{format_path(p)}: {c}" for p, c, _, _ in errors)
+                raise EmulatorError(f"appflow_emu produced an invalid {op.name} response: {where}")
+        out = _dumps(result).encode()
+    except AppFlowError as exc:
+        return error_response(emulator, exc.code, exc.message)
+    except EmulatorError:
+        raise
+    except Exception as exc:
+        raise EmulatorError(
+            f"appflow_emu failed while handling {op.name}: {type(exc).__name__}: {exc} "
+            "(this is a bug in appflow_emu, not an AppFlow answer; please report it)"
+        ) from exc
+    return 200, _headers(emulator.new_request_id(), out), out

@@ -1,0 +1,83 @@
+"""Load the installed botocore AppFlow model once; routes and error statuses come from it."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import unquote
+
+import botocore.loaders
+from botocore.model import OperationModel, ServiceModel
+
+SERVICE_NAME = "appflow"
+
+
+@lru_cache(maxsize=None)
+def service_model() -> ServiceModel:
+    """The AppFlow model shipped with the installed botocore (loaded once per process)."""
+    loader = botocore.loaders.create_loader()
+    data = loader.load_service_model(SERVICE_NAME, "service-2")
+    return ServiceModel(data, service_name=SERVICE_NAME)
+
+
+def operation_names() -> List[str]:
+    return list(service_model().operation_names)
+
+
+@lru_cache(maxsize=None)
+def operation_model(name: str) -> OperationModel:
+    return service_model().operation_model(name)
+
+
+@lru_cache(maxsize=None)
+def error_statuses() -> Dict[str, int]:
+    """Error code -> HTTP status, from the model's error shapes."""
+    model = service_model()
+    statuses: Dict[str, int] = {}
+    for name in model.shape_names:
+        shape = model.shape_for(name)
+        if shape.metadata.get("exception"):
+            error = shape.metadata.get("error") or {}
+            statuses[error.get("code", name)] = int(error.get("httpStatusCode", 400))
+    return statuses
+
+
+class _Routes:
+    """(method, path) -> operation, built from each operation's ``http`` trait."""
+
+    def __init__(self) -> None:
+        self.static: Dict[Tuple[str, str], str] = {}
+        self.templated: List[Tuple[str, "re.Pattern[str]", str]] = []
+        for name in operation_names():
+            http = operation_model(name).http
+            method, uri = http["method"], http["requestUri"].split("?", 1)[0]
+            if "{" not in uri:
+                self.static[(method, uri)] = name
+            else:
+                regex = re.sub(
+                    r"\\\{(\w+)(\\\+)?\\\}",
+                    lambda m: "(?P<%s>%s)" % (m.group(1), ".+" if m.group(2) else "[^/]+"),
+                    re.escape(uri),
+                )
+                self.templated.append((method, re.compile(regex + r"\Z"), name))
+
+    def find(self, method: str, path: str) -> Optional[Tuple[str, Dict[str, str]]]:
+        name = self.static.get((method, path))
+        if name is not None:
+            return name, {}
+        for m, regex, name in self.templated:
+            if m == method:
+                match = regex.match(path)
+                if match:
+                    return name, {k: unquote(v) for k, v in match.groupdict().items()}
+        return None
+
+
+@lru_cache(maxsize=None)
+def _routes() -> _Routes:
+    return _Routes()
+
+
+def route(method: str, path: str) -> Optional[Tuple[str, Dict[str, str]]]:
+    """Find the operation for an HTTP method and (still percent-encoded) path."""
+    return _routes().find(method.upper(), path)

@@ -1,0 +1,269 @@
+"""Validators compiled once from botocore shapes.
+
+The real service checks what botocore's client-side validation does not: enums, ``max``
+lengths and ranges, list and map sizes and patterns. Each shape compiles once into a closure
+that checks a value and appends AWS-style messages; nothing is interpreted per call, which
+is what keeps the hot path cheap (see docs/performance.md).
+
+The same closures check responses (``strict`` mode, where unknown members are errors too).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from botocore.model import Shape
+
+from appflow_emu.model.javaregex import compile_java
+
+# A path is built lazily: (parent, name) tuples, formatted only when there is an error.
+Path = Optional[Tuple[Any, str]]
+Check = Callable[[Any, Path, List[Tuple[Path, str, Any, bool]]], None]
+
+REDACTED = "*** Sensitive Data Redacted ***"
+# Members under these names carry credentials even where the model does not flag them
+# ``sensitive``; their values are never echoed in a message.
+_SECRET_MEMBERS = frozenset({"connectorProfileCredentials", "credentials", "oAuthRequest"})
+
+
+def format_path(path: Path) -> str:
+    parts: List[str] = []
+    while path is not None:
+        path, name = path
+        parts.append(name)
+    return ".".join(reversed(parts))
+
+
+def java_repr(value: Any) -> str:
+    """How the service prints a value in a message (Java's toString)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(java_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={java_repr(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def format_errors(errors: List[Tuple[Path, str, Any, bool]]) -> str:
+    """``N validation error(s) detected: Value 'x' at 'a.b' failed to satisfy constraint: ...``"""
+    parts = []
+    for path, constraint, value, sensitive in errors:
+        where = format_path(path)
+        if value is _NULL:
+            shown = "null"
+        elif sensitive:
+            shown = f"'{REDACTED}'"
+        else:
+            shown = f"'{java_repr(value)}'"
+        parts.append(f"Value {shown} at '{where}' failed to satisfy constraint: {constraint}")
+    n = len(parts)
+    return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(parts)
+
+
+class _Null:
+    pass
+
+
+_NULL = _Null()
+
+
+class Compiler:
+    """Compiles shapes to checks; one instance per (model, strictness)."""
+
+    def __init__(self, strict_unknown: bool) -> None:
+        self.strict_unknown = strict_unknown
+        self._cache: Dict[Tuple[str, bool], Check] = {}
+
+    def compile(self, shape: Shape, sensitive: bool = False) -> Check:
+        sensitive = sensitive or bool(shape.metadata.get("sensitive"))
+        key = (shape.name, sensitive)
+        check = self._cache.get(key)
+        if check is None:
+            # Placeholder first so recursive shapes terminate; it forwards to the real check.
+            holder: List[Check] = []
+            self._cache[key] = lambda v, p, e: holder[0](v, p, e)
+            check = self._build(shape, sensitive)
+            holder.append(check)
+            self._cache[key] = check
+        return check
+
+    # -- per type -------------------------------------------------------------------------
+    def _build(self, shape: Shape, sensitive: bool) -> Check:
+        builder = getattr(self, "_build_" + shape.type_name, None)
+        if builder is None:
+            return _accept
+        return builder(shape, sensitive)  # type: ignore[no-any-return]
+
+    def _build_string(self, shape: Shape, sensitive: bool) -> Check:
+        meta = shape.metadata
+        enum = frozenset(getattr(shape, "enum", None) or meta.get("enum") or ())
+        enum_text = "[" + ", ".join(getattr(shape, "enum", None) or meta.get("enum") or ()) + "]"
+        lo = meta.get("min")
+        hi = meta.get("max")
+        pattern = meta.get("pattern")
+        regex = compile_java(pattern) if pattern else None
+        fullmatch = regex.fullmatch if regex is not None else None
+
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not str:
+                errors.append((path, "Member must be of type string", value, sensitive))
+                return
+            if enum and value not in enum:
+                errors.append((path, f"Member must satisfy enum value set: {enum_text}", value, sensitive))
+                return
+            n = len(value)
+            if hi is not None and n > hi:
+                errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
+            if lo is not None and n < lo:
+                errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
+            if fullmatch is not None and fullmatch(value) is None:
+                errors.append(
+                    (path, f"Member must satisfy regular expression pattern: {pattern}", value, sensitive)
+                )
+
+        return check
+
+    def _build_number(self, shape: Shape, sensitive: bool, types: tuple, type_name: str) -> Check:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) not in types:
+                errors.append((path, f"Member must be of type {type_name}", value, sensitive))
+                return
+            if hi is not None and value > hi:
+                errors.append((path, f"Member must have value less than or equal to {hi}", value, sensitive))
+            if lo is not None and value < lo:
+                errors.append((path, f"Member must have value greater than or equal to {lo}", value, sensitive))
+
+        return check
+
+    def _build_integer(self, shape: Shape, sensitive: bool) -> Check:
+        return self._build_number(shape, sensitive, (int,), "integer")
+
+    def _build_long(self, shape: Shape, sensitive: bool) -> Check:
+        return self._build_number(shape, sensitive, (int,), "long")
+
+    def _build_double(self, shape: Shape, sensitive: bool) -> Check:
+        return self._build_number(shape, sensitive, (int, float), "double")
+
+    _build_float = _build_double
+
+    def _build_boolean(self, shape: Shape, sensitive: bool) -> Check:
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not bool:
+                errors.append((path, "Member must be of type boolean", value, sensitive))
+
+        return check
+
+    def _build_timestamp(self, shape: Shape, sensitive: bool) -> Check:
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) not in (int, float):
+                errors.append((path, "Member must be a timestamp", value, sensitive))
+
+        return check
+
+    def _build_blob(self, shape: Shape, sensitive: bool) -> Check:
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not str:
+                errors.append((path, "Member must be of type blob", value, sensitive))
+
+        return check
+
+    def _build_list(self, shape: Shape, sensitive: bool) -> Check:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        member = self.compile(shape.member, sensitive)  # type: ignore[attr-defined]
+
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not list:
+                errors.append((path, "Member must be of type list", value, sensitive))
+                return
+            n = len(value)
+            if hi is not None and n > hi:
+                errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
+            if lo is not None and n < lo:
+                errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
+            for i, item in enumerate(value, 1):
+                if item is None:
+                    errors.append(((path, f"{i}.member"), "Member must not be null", _NULL, sensitive))
+                else:
+                    member(item, ((path, str(i)), "member"), errors)
+
+        return check
+
+    def _build_map(self, shape: Shape, sensitive: bool) -> Check:
+        lo = shape.metadata.get("min")
+        hi = shape.metadata.get("max")
+        key_check = self.compile(shape.key, sensitive)  # type: ignore[attr-defined]
+        value_check = self.compile(shape.value, sensitive)  # type: ignore[attr-defined]
+
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not dict:
+                errors.append((path, "Member must be of type map", value, sensitive))
+                return
+            n = len(value)
+            if hi is not None and n > hi:
+                errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
+            if lo is not None and n < lo:
+                errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
+            for k, v in value.items():
+                sub: list = []
+                key_check(k, path, sub)
+                if sub:
+                    for _, constraint, _, s in sub:
+                        errors.append((path, "Map keys must satisfy constraint: " f"[{constraint}]", value, s))
+                if v is None:
+                    errors.append((path, "Map value must not be null", value, sensitive))
+                else:
+                    sub = []
+                    value_check(v, path, sub)
+                    for _, constraint, _, s in sub:
+                        errors.append((path, "Map value must satisfy constraint: " f"[{constraint}]", value, s))
+
+        return check
+
+    def _build_structure(self, shape: Shape, sensitive: bool) -> Check:
+        members: Dict[str, Check] = {}
+        for name, member_shape in shape.members.items():  # type: ignore[attr-defined]
+            members[name] = self.compile(member_shape, sensitive or name in _SECRET_MEMBERS)
+        required = tuple(shape.metadata.get("required") or ())
+        strict_unknown = self.strict_unknown
+        is_union = bool(shape.metadata.get("union"))
+
+        def check(value: Any, path: Path, errors: list) -> None:
+            if type(value) is not dict:
+                errors.append((path, "Member must be of type structure", value, sensitive))
+                return
+            for name in required:
+                if value.get(name) is None:
+                    errors.append(((path, name), "Member must not be null", _NULL, sensitive))
+            for name, item in value.items():
+                member = members.get(name)
+                if member is None:
+                    if strict_unknown:
+                        errors.append(((path, name), "Member is not in the model", item, True))
+                elif item is not None:
+                    member(item, (path, name), errors)
+            if is_union and len(value) > 1:
+                errors.append((path, "Member must have exactly one member set", value, sensitive))
+
+        return check
+
+
+def _accept(value: Any, path: Path, errors: list) -> None:
+    return None
+
+
+_INPUT = Compiler(strict_unknown=False)
+_OUTPUT = Compiler(strict_unknown=True)
+
+
+def input_check(shape: Shape) -> Check:
+    return _INPUT.compile(shape)
+
+
+def output_check(shape: Shape) -> Check:
+    return _OUTPUT.compile(shape)

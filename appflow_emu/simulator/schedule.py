@@ -1,0 +1,104 @@
+"""Schedule expressions: ``rate(5minutes)``, ``rate(1 days)`` and six-field ``cron(0 1 * * ? *)``.
+
+Parsing and the shortest interval an expression allows (checked against each source
+connector's minimum at create/update). Ticking schedules is the simulator's part.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s*(minute|minutes|hour|hours|day|days)\s*\)\Z", re.IGNORECASE)
+_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
+_CRON = re.compile(r"cron\(\s*(.+?)\s*\)\Z", re.IGNORECASE)
+_CRON_FIELD = re.compile(r"[0-9A-Za-z*?/,#LW-]+\Z")
+_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199)]
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expression: str
+    kind: str  # "rate" | "cron"
+    rate_seconds: Optional[int] = None
+    cron_fields: Optional[List[str]] = None
+
+    @property
+    def min_interval(self) -> int:
+        """The shortest time between two runs this expression can produce (seconds)."""
+        if self.rate_seconds is not None:
+            return self.rate_seconds
+        assert self.cron_fields is not None
+        minutes, hours = self.cron_fields[0], self.cron_fields[1]
+        minute_gap = _smallest_gap(minutes, 0, 59)
+        if minute_gap is not None:
+            return minute_gap * 60
+        hour_gap = _smallest_gap(hours, 0, 23)
+        if hour_gap is not None:
+            return hour_gap * 3600
+        return 86400
+
+
+def _values(field: str, lo: int, hi: int) -> Optional[List[int]]:
+    """The values a simple numeric cron field takes, or None when it names no numbers we expand."""
+    out: set = set()
+    for part in field.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            if not step_text.isdigit() or int(step_text) == 0:
+                return None
+            step = int(step_text)
+        if part == "*":
+            start, end = lo, hi
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            if not (a.isdigit() and b.isdigit()):
+                return None
+            start, end = int(a), int(b)
+        elif part.isdigit():
+            start = int(part)
+            end = hi if step != 1 else start
+        else:
+            return None
+        out.update(range(start, end + 1, step))
+    return sorted(out)
+
+
+def _smallest_gap(field: str, lo: int, hi: int) -> Optional[int]:
+    values = _values(field, lo, hi)
+    if not values or len(values) < 2:
+        return None
+    gaps = [b - a for a, b in zip(values, values[1:])]
+    gaps.append(values[0] + (hi - lo + 1) - values[-1])
+    return min(gaps)
+
+
+def parse(expression: str) -> Schedule:
+    text = expression.strip()
+    m = _RATE.match(text)
+    if m:
+        n = int(m.group(1))
+        if n < 1:
+            raise ScheduleError(f"Invalid rate expression: {expression}")
+        unit = m.group(2).lower().rstrip("s")
+        return Schedule(expression, "rate", rate_seconds=n * _UNIT[unit])
+    m = _CRON.match(text)
+    if m:
+        fields = m.group(1).split()
+        if len(fields) != 6 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ScheduleError(f"Invalid cron expression: {expression}")
+        if (fields[2] == "?") == (fields[4] == "?"):
+            raise ScheduleError(
+                f"Invalid cron expression: {expression}. Exactly one of day-of-month and day-of-week must be ?"
+            )
+        for field, (lo, hi) in zip(fields, _RANGES):
+            values = _values(field, lo, hi)
+            if values is not None and any(v < lo or v > hi for v in values):
+                raise ScheduleError(f"Invalid cron expression: {expression}")
+        return Schedule(expression, "cron", cron_fields=fields)
+    raise ScheduleError(f"Invalid schedule expression: {expression}")
