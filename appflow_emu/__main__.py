@@ -1,0 +1,120 @@
+"""``python -m appflow_emu demo | coverage | schema OPERATION [--output]``"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+
+def demo() -> int:
+    import boto3
+
+    from appflow_emu import mock_appflow
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    with mock_appflow(seed=1) as emu:
+        client = boto3.client("appflow", region_name="us-east-1")
+        say("appflow_emu demo: Amazon AppFlow in process (no AWS account, no network)\n")
+        say("1. create_connector_profile 'zendesk-prod' (Zendesk, OAuth client credentials)")
+        arn = client.create_connector_profile(
+            connectorProfileName="zendesk-prod", connectorType="Zendesk", connectionMode="Public",
+            connectorProfileConfig={
+                "connectorProfileProperties": {"Zendesk": {"instanceUrl": "https://example.zendesk.com"}},
+                "connectorProfileCredentials": {"Zendesk": {"clientId": "demo", "clientSecret": "never-shown",
+                                                            "accessToken": "never-shown"}},
+            },
+        )["connectorProfileArn"]
+        say(f"   -> {arn}")
+        profile = client.describe_connector_profiles(connectorProfileNames=["zendesk-prod"])["connectorProfileDetails"][0]
+        say(f"   credentials are stored behind {profile['credentialsArn']} and never returned")
+        say("2. create_flow 'tickets-to-s3' (Zendesk tickets -> S3 CSV, on demand)")
+        fields = ["id", "subject", "status"]
+        tasks = [{"sourceFields": fields, "connectorOperator": {"Zendesk": "PROJECTION"}, "taskType": "Filter"}]
+        tasks += [{"sourceFields": [f], "connectorOperator": {"Zendesk": "NO_OP"}, "destinationField": f,
+                   "taskType": "Map"} for f in fields]
+        flow = client.create_flow(
+            flowName="tickets-to-s3",
+            triggerConfig={"triggerType": "OnDemand"},
+            sourceFlowConfig={"connectorType": "Zendesk", "connectorProfileName": "zendesk-prod",
+                              "sourceConnectorProperties": {"Zendesk": {"object": "tickets"}}},
+            destinationFlowConfigList=[{"connectorType": "S3", "destinationConnectorProperties": {
+                "S3": {"bucketName": "demo-bucket", "bucketPrefix": "zendesk",
+                       "s3OutputFormatConfig": {"fileType": "CSV"}}}}],
+            tasks=tasks,
+            tags={"team": "support"},
+        )
+        say(f"   -> {flow['flowArn']} status={flow['flowStatus']}")
+        say("3. start_flow")
+        run = client.start_flow(flowName="tickets-to-s3")
+        say(f"   -> executionId={run['executionId']}")
+        say("4. describe_flow_execution_records (newest first)")
+        record = client.describe_flow_execution_records(flowName="tickets-to-s3")["flowExecutions"][0]
+        for key in ("executionId", "executionStatus", "startedAt", "executionResult"):
+            say(f"   {key}: {record[key]}")
+        described = client.describe_flow(flowName="tickets-to-s3")
+        last = described["lastRunExecutionDetails"]
+        say(f"5. describe_flow: status={described['flowStatus']} lastRun={last['mostRecentExecutionStatus']} "
+            f"at {last['mostRecentExecutionTime'].isoformat()}")
+        say("6. errors are AppFlow's own:")
+        try:
+            client.stop_flow(flowName="tickets-to-s3")
+        except client.exceptions.UnsupportedOperationException as exc:
+            say(f"   stop_flow on an OnDemand flow -> {exc.response['Error']['Code']} "
+                f"(HTTP {exc.response['ResponseMetadata']['HTTPStatusCode']})")
+        try:
+            client.describe_flow(flowName="no-such-flow")
+        except client.exceptions.ResourceNotFoundException as exc:
+            say(f"   describe_flow of a missing flow -> {exc.response['Error']['Code']} "
+                f"(HTTP {exc.response['ResponseMetadata']['HTTPStatusCode']}): {exc.response['Error']['Message']}")
+        say(f"\nhandle: {emu.state('us-east-1')}")
+    return 0
+
+
+def coverage(fmt: str = "markdown") -> int:
+    from appflow_emu.backend import HANDLERS
+    from appflow_emu.model.service import operation_model, operation_names, service_model
+
+    import botocore
+
+    rows = []
+    for name in operation_names():
+        op = operation_model(name)
+        errors = ", ".join(sorted(e.name for e in op.error_shapes))
+        rows.append((name, f"{op.http['method']} {op.http['requestUri']}", "yes" if name in HANDLERS else "NO", errors))
+    print(f"Operation coverage against the AppFlow model of botocore {botocore.__version__} "
+          f"(API {service_model().api_version}): {sum(r[2] == 'yes' for r in rows)}/{len(rows)} operations.\n")
+    print("| operation | HTTP | implemented | modelled errors |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    return 0 if all(r[2] == "yes" for r in rows) else 1
+
+
+def schema(operation: str, output: bool) -> int:
+    from appflow_emu.model.jsonschema import operation_schema
+
+    print(json.dumps(operation_schema(operation, output=output), indent=2))
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m appflow_emu")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run a flow end to end against the emulator")
+    sub.add_parser("coverage", help="print the operation coverage table for the installed botocore")
+    p = sub.add_parser("schema", help="print the JSON Schema of an operation's request (or --output response)")
+    p.add_argument("operation")
+    p.add_argument("--output", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo()
+    if args.command == "coverage":
+        return coverage()
+    return schema(args.operation, args.output)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
