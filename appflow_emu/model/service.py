@@ -81,3 +81,12 @@ def _routes() -> _Routes:
 def route(method: str, path: str) -> Optional[Tuple[str, Dict[str, str]]]:
     """Find the operation for an HTTP method and (still percent-encoded) path."""
     return _routes().find(method.upper(), path)
+
+
+@lru_cache(maxsize=None)
+def has_member(shape_name: str, member: str) -> bool:
+    """Whether the installed model's shape has this member (older botocores have fewer)."""
+    model = service_model()
+    if shape_name not in model.shape_names:
+        return False
+    return member in getattr(model.shape_for(shape_name), "members", {})
