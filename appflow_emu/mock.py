@@ -136,9 +136,21 @@ def _wrap_class(cls: type, seed: int, strict: Optional[bool]) -> type:
 
         cls.run = run  # type: ignore[method-assign]
         return cls
-    for name, attr in list(vars(cls).items()):
-        if name.startswith("test") and callable(attr) and not inspect.isclass(attr):
-            setattr(cls, name, _wrap_function(attr, seed, strict))
+    # Every test method the class has, inherited ones included (wrapped on this class only,
+    # so an undecorated base class is left alone); static and class methods stay what they are.
+    for name in dir(cls):
+        if not name.startswith("test"):
+            continue
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, staticmethod):
+            wrapped: Any = staticmethod(_wrap_function(attr.__func__, seed, strict))
+        elif isinstance(attr, classmethod):
+            wrapped = classmethod(_wrap_function(attr.__func__, seed, strict))
+        elif inspect.isfunction(attr):
+            wrapped = _wrap_function(attr, seed, strict)
+        else:
+            continue
+        setattr(cls, name, wrapped)
     return cls
 
 
