@@ -43,6 +43,8 @@ def _schema(shape: Shape, defs: Dict[str, Any]) -> Dict[str, Any]:
             key_schema["pattern"] = _anchored(key.metadata["pattern"])
         if key.metadata.get("max") is not None:
             key_schema["maxLength"] = key.metadata["max"]
+        if key.metadata.get("min") is not None:
+            key_schema["minLength"] = key.metadata["min"]
         if getattr(key, "enum", None):
             key_schema["enum"] = list(key.enum)
         if key_schema:
