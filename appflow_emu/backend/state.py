@@ -39,7 +39,7 @@ class RegionState:
         self._profiles: Index[ConnectorProfile] = Index()
         self._flows: Index[Flow] = Index()
         self._connectors: Index[ConnectorRegistration] = Index()
-        self.client_tokens: Dict[Tuple[str, str], Tuple[Any, Dict[str, Any]]] = {}
+        self.client_tokens: Dict[Tuple[str, str], Tuple[float, Dict[str, Any], Dict[str, Any]]] = {}
         self._kms_arn: Optional[str] = None
 
     # read access for tests (live, read-only views)

@@ -38,6 +38,26 @@ def error_response(emulator: Emulator, code: str, message: str) -> Response:
     return status, headers, body
 
 
+IDEMPOTENCY_WINDOW = 8 * 3600  # [doc] "The token is active for 8 hours"
+
+
+def _idempotent(state: Any, name: str, token: str, call: Call, params: Dict[str, Any], handler: Any) -> Any:
+    """A retry with the same client token and the same request gets the first answer again;
+    the same token with a different request is a ConflictException ([guess] code)."""
+    key = (name, token)
+    seen = state.client_tokens.get(key)
+    if seen is not None and call.now - seen[0] < IDEMPOTENCY_WINDOW:
+        if seen[1] == params:
+            return seen[2]
+        raise AppFlowError(
+            "ConflictException",
+            f"The client token {token} was already used with a different {name} request.",
+        )
+    result = handler(call, params)
+    state.client_tokens[key] = (call.now, params, result)
+    return result
+
+
 def find_operation(method: str, path: str) -> Optional[Tuple[OperationSpec, Dict[str, str]]]:
     found = route(method, path)
     if found is None:
@@ -78,7 +98,11 @@ def handle(
         state = emulator.state(region, account_id)
         call = Call(state, op.name, clock.now(), emulator.caller_for(account_id))
         with state.lock:
-            result = handler(call, params)
+            token = params.get(op.idempotency_member) if op.idempotency_member else None
+            if token is None:
+                result = handler(call, params)
+            else:
+                result = _idempotent(state, op.name, token, call, params, handler)
         if emulator.strict and op.check_output is not None:
             errors = []
             op.check_output(result, None, errors)

@@ -20,6 +20,7 @@ class OperationSpec:
     query_members: Dict[str, Tuple[str, bool]]  # location name -> (member name, is list)
     check_input: Optional[Check]
     check_output: Optional[Check]
+    idempotency_member: Optional[str] = None  # e.g. clientToken
 
     def params_from_wire(
         self, body: Dict[str, Any], labels: Dict[str, str], query: Dict[str, Any]
@@ -48,8 +49,11 @@ def spec(name: str) -> OperationSpec:
     op = operation_model(name)
     uri: Dict[str, str] = {}
     query: Dict[str, Tuple[str, bool]] = {}
+    token: Optional[str] = None
     if op.input_shape is not None:
         for member_name, shape in op.input_shape.members.items():
+            if shape.metadata.get("idempotencyToken"):
+                token = member_name
             location = shape.serialization.get("location")
             location_name = shape.serialization.get("name", member_name)
             if location == "uri":
@@ -63,6 +67,7 @@ def spec(name: str) -> OperationSpec:
         query_members=query,
         check_input=input_check(op.input_shape) if op.input_shape is not None else None,
         check_output=output_check(op.output_shape) if op.output_shape is not None else None,
+        idempotency_member=token,
     )
 
 
