@@ -65,14 +65,16 @@ def describe_flow_execution_records(call: Call, p: Dict[str, Any]) -> Dict[str, 
     flow = get_flow(call.state, p["flowName"])
     runs = flow.executions
     # Tokens carry the 1-based ordinal of the oldest run returned: new runs never shift a page.
-    before = decode_token("executions", p.get("nextToken")) if p.get("nextToken") else len(runs) + 1
+    # A token belongs to one flow's listing ('/' cannot occur in a flow name).
+    kind = f"executions/{flow.name}"
+    before = decode_token(kind, p.get("nextToken")) if p.get("nextToken") else len(runs) + 1
     limit = p.get("maxResults") or DEFAULT_PAGE
     end = min(before - 1, len(runs))
     start = max(end - limit, 0)
     page: List[Execution] = runs[start:end][::-1]
     out: Dict[str, Any] = {"flowExecutions": [record(e) for e in page]}
     if start > 0:
-        out["nextToken"] = encode_token("executions", start + 1)
+        out["nextToken"] = encode_token(kind, start + 1)
     return out
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from bisect import bisect_right
 from types import MappingProxyType
 from typing import Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
@@ -87,8 +89,20 @@ class Index(Generic[T]):
         return out, None
 
 
+# Tokens are opaque to callers, as AppFlow's are: ``kind:seq`` plus a MAC, so a token edited or
+# made up by hand, or one from another listing, is refused instead of silently paging from a
+# guessed position. The key is fixed so tokens stay deterministic from run to run.
+_TOKEN_KEY = b"appflow_emu/pagination/v1"
+_MAC_LEN = 16
+
+
+def _mac(payload: str) -> str:
+    return hmac.new(_TOKEN_KEY, payload.encode(), hashlib.sha256).hexdigest()[:_MAC_LEN]
+
+
 def encode_token(kind: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
+    payload = f"{kind}:{seq}"
+    return base64.urlsafe_b64encode(f"{payload}:{_mac(payload)}".encode()).decode().rstrip("=")
 
 
 def decode_token(kind: str, token: Optional[str]) -> int:
@@ -97,9 +111,13 @@ def decode_token(kind: str, token: Optional[str]) -> int:
     if token is None:
         return 0
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        token_kind, _, seq = raw.partition(":")
-        if token_kind == kind and seq.isdigit():
+        if len(token) % 4 == 1:
+            raise ValueError("not base64")
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
+        payload, _, mac = raw.rpartition(":")
+        token_kind, _, seq = payload.rpartition(":")
+        if (token_kind == kind and seq.isdigit() and seq == str(int(seq)) and int(seq) > 0
+                and hmac.compare_digest(mac, _mac(payload))):
             return int(seq)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass

@@ -1,0 +1,344 @@
+"""What create_flow/update_flow reject: connector capabilities, destinations, tasks, operators,
+trigger types and schedule expressions. A rejected request leaves no trace."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ParamValidationError
+
+from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, salesforce_source
+
+CREATE_FAILED = "Create Flow request failed: [{}]"
+NEEDS_PROJECTION = "Task Validation Error: You must specify a projection task or a MAP_ALL task"
+
+
+def expect_error(call, code: str, status: int, message: str | None = None, **kwargs) -> str:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    err = info.value.response
+    assert err["Error"]["Code"] == code, err
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
+    if message is not None:
+        assert err["Error"]["Message"] == message
+    return err["Error"]["Message"]
+
+
+def snapshot(client) -> dict:
+    out = {}
+    for item in client.list_flows(maxResults=100)["flows"]:
+        d = client.describe_flow(flowName=item["flowName"])
+        d.pop("ResponseMetadata")
+        out[item["flowName"]] = d
+    return out
+
+
+def rejected(client, req: dict, message: str | None = None) -> str:
+    """create_flow fails with ValidationException and nothing changes."""
+    before = snapshot(client)
+    text = expect_error(client.create_flow, "ValidationException", 400, message, **req)
+    assert snapshot(client) == before
+    expect_error(client.describe_flow, "ResourceNotFoundException", 404, flowName=req["flowName"])
+    return text
+
+
+@pytest.fixture
+def profiles(client):
+    for name, ctype in (("sf", "Salesforce"), ("zd", "Zendesk"), ("sl", "Slack"), ("mk", "Marketo"),
+                        ("sn", "Servicenow")):
+        client.create_connector_profile(**profile_request(name, ctype))
+    client.create_flow(**flow_request("existing"))  # so "nothing changed" has something to compare
+    return client
+
+
+def zendesk_source(profile: str = "zd") -> dict:
+    return {"connectorType": "Zendesk", "connectorProfileName": profile,
+            "sourceConnectorProperties": {"Zendesk": {"object": "tickets"}}}
+
+
+def slack_source(profile: str = "sl") -> dict:
+    return {"connectorType": "Slack", "connectorProfileName": profile,
+            "sourceConnectorProperties": {"Slack": {"object": "conversations"}}}
+
+
+def marketo_source(profile: str = "mk") -> dict:
+    return {"connectorType": "Marketo", "connectorProfileName": profile,
+            "sourceConnectorProperties": {"Marketo": {"object": "leads"}}}
+
+
+def map_task(member: str, field: str) -> dict:
+    return {"sourceFields": [field], "connectorOperator": {member: "NO_OP"}, "destinationField": field,
+            "taskType": "Map", "taskProperties": {}}
+
+
+# -- connector capability ---------------------------------------------------------------------
+def test_slack_cannot_be_a_destination(profiles):
+    # botocore's own model has no Slack destination member, so the request names Slack as the
+    # connector type with another connector's properties.
+    dest = {"connectorType": "Slack", "connectorProfileName": "sl",
+            "destinationConnectorProperties": {"S3": {"bucketName": "out-bucket"}}}
+    text = rejected(profiles, flow_request("f1", destination=dest))
+    assert text.startswith("Create Flow request failed: [")
+    assert "Slack" in text
+
+
+def test_servicenow_cannot_be_a_destination(profiles):
+    dest = {"connectorType": "Servicenow", "connectorProfileName": "sn",
+            "destinationConnectorProperties": {"S3": {"bucketName": "out-bucket"}}}
+    rejected(profiles, flow_request("f1", destination=dest))
+
+
+def test_eventbridge_cannot_be_a_source(profiles):
+    source = {"connectorType": "EventBridge", "sourceConnectorProperties": {"S3": {"bucketName": "in-bucket"}}}
+    text = rejected(profiles, flow_request("f1", source=source, tasks=projection_tasks("S3", ["id"])))
+    assert "EventBridge" in text
+
+
+def test_eventbridge_can_be_a_destination(profiles):
+    dest = {"connectorType": "EventBridge", "destinationConnectorProperties": {"EventBridge": {"object": "bus"}}}
+    assert profiles.create_flow(**flow_request("f1", destination=dest))["flowStatus"] == "Active"
+
+
+def test_slack_can_be_a_source(profiles):
+    out = profiles.create_flow(**flow_request("f1", source=slack_source(), tasks=projection_tasks("Slack", ["id"])))
+    assert out["flowStatus"] == "Active"
+
+
+def test_properties_of_another_connector_rejected(profiles):
+    source = {"connectorType": "Salesforce", "connectorProfileName": "sf",
+              "sourceConnectorProperties": {"Zendesk": {"object": "tickets"}}}
+    rejected(profiles, flow_request("f1", source=source, tasks=projection_tasks("Salesforce", ["Id"])))
+
+
+def test_profile_of_another_connector_type_rejected(profiles):
+    source = salesforce_source("zd")  # a Zendesk profile used for Salesforce
+    rejected(profiles, flow_request("f1", source=source, tasks=projection_tasks("Salesforce", ["Id"])))
+
+
+def test_profile_required_for_saas_source(profiles):
+    source = {"connectorType": "Salesforce", "sourceConnectorProperties": {"Salesforce": {"object": "Account"}}}
+    rejected(profiles, flow_request("f1", source=source, tasks=projection_tasks("Salesforce", ["Id"])))
+
+
+# -- destinations ------------------------------------------------------------------------------
+@pytest.mark.parametrize("count", [0, 2])
+def test_exactly_one_destination(profiles, count):
+    req = flow_request("f1")
+    req["destinationFlowConfigList"] = [s3_destination(bucket=f"bucket-{i}") for i in range(count)]
+    rejected(profiles, req)
+
+
+def test_two_destinations_rejected_on_update(profiles):
+    client = profiles
+    before = snapshot(client)
+    req = flow_request("existing")
+    req.pop("tags", None)
+    req["destinationFlowConfigList"] = [s3_destination(), s3_destination(bucket="second-bucket")]
+    expect_error(client.update_flow, "ValidationException", 400, **req)
+    assert snapshot(client) == before
+
+
+# -- tasks -------------------------------------------------------------------------------------
+def test_saas_source_needs_projection_or_map_all(profiles):
+    req = flow_request("f1", source=zendesk_source(), tasks=[map_task("Zendesk", "id")])
+    rejected(profiles, req, CREATE_FAILED.format(NEEDS_PROJECTION))
+
+
+def test_saas_source_with_map_all_accepted(profiles):
+    tasks = [{"sourceFields": [], "connectorOperator": {"Salesforce": "NO_OP"}, "taskType": "Map_all",
+              "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": "[]"}}]
+    out = profiles.create_flow(**flow_request("f1", source=salesforce_source("sf"), tasks=tasks))
+    assert out["flowStatus"] == "Active"
+    assert profiles.describe_flow(flowName="f1")["tasks"] == tasks
+
+
+def test_saas_source_with_projection_accepted(profiles):
+    tasks = projection_tasks("Zendesk", ["id", "subject"])
+    assert profiles.create_flow(**flow_request("f1", source=zendesk_source(), tasks=tasks))["flowStatus"] == "Active"
+
+
+def test_non_projection_filter_is_not_enough(profiles):
+    tasks = [{"sourceFields": ["id"], "connectorOperator": {"Zendesk": "GREATER_THAN"}, "taskType": "Filter",
+              "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}}, map_task("Zendesk", "id")]
+    rejected(profiles, flow_request("f1", source=zendesk_source(), tasks=tasks), CREATE_FAILED.format(NEEDS_PROJECTION))
+
+
+def test_s3_source_with_map_tasks_only(profiles):
+    tasks = [map_task("S3", "id"), map_task("S3", "name")]
+    assert profiles.create_flow(**flow_request("f1", tasks=tasks))["flowStatus"] == "Active"
+    assert profiles.describe_flow(flowName="f1")["tasks"] == tasks
+
+
+def test_filter_with_no_op_rejected(profiles):
+    tasks = projection_tasks("S3", ["id"]) + [
+        {"sourceFields": ["id"], "connectorOperator": {"S3": "NO_OP"}, "taskType": "Filter", "taskProperties": {}}]
+    text = rejected(profiles, flow_request("f1", tasks=tasks))
+    assert text.startswith("Create Flow request failed: [Task Validation Error:")
+
+
+def test_zendesk_has_no_less_than(profiles):
+    tasks = projection_tasks("Zendesk", ["id"]) + [
+        {"sourceFields": ["id"], "connectorOperator": {"Zendesk": "LESS_THAN"}, "taskType": "Filter",
+         "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}}]
+    text = rejected(profiles, flow_request("f1", source=zendesk_source(), tasks=tasks))
+    assert text.startswith("1 validation error detected: Value 'LESS_THAN' at 'tasks.")
+    assert "connectorOperator.Zendesk' failed to satisfy constraint: Member must satisfy enum value set: [" in text
+
+
+def test_operator_keyed_by_another_connector_rejected(profiles):
+    # GREATER_THAN is a valid S3 operator, but the source is Zendesk.
+    tasks = projection_tasks("Zendesk", ["id"]) + [
+        {"sourceFields": ["id"], "connectorOperator": {"S3": "GREATER_THAN"}, "taskType": "Filter",
+         "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}}]
+    text = rejected(profiles, flow_request("f1", source=zendesk_source(), tasks=tasks))
+    assert text.startswith("Create Flow request failed: [Task Validation Error:")
+
+
+def test_operator_of_wrong_task_type_rejected(profiles):
+    tasks = projection_tasks("S3", ["a", "b"]) + [
+        {"sourceFields": ["a", "b"], "connectorOperator": {"S3": "MASK_ALL"}, "destinationField": "a,b",
+         "taskType": "Arithmetic", "taskProperties": {"MATH_OPERATION_FIELDS_ORDER": "a,b"}}]
+    rejected(profiles, flow_request("f1", tasks=tasks))
+
+
+def test_unknown_task_type_rejected_by_model(profiles):
+    tasks = projection_tasks("S3", ["id"])
+    tasks[1]["taskType"] = "Explode"
+    text = rejected(profiles, flow_request("f1", tasks=tasks))
+    assert "Member must satisfy enum value set" in text
+
+
+def test_typical_task_list_accepted(profiles):
+    tasks = projection_tasks("Salesforce", ["Id", "FirstName", "LastName", "Amount", "CreatedDate"]) + [
+        {"sourceFields": ["CreatedDate"], "connectorOperator": {"Salesforce": "BETWEEN"}, "taskType": "Filter",
+         "taskProperties": {"DATA_TYPE": "datetime", "LOWER_BOUND": "1600000000000", "UPPER_BOUND": "1700000000000"}},
+        {"sourceFields": ["FirstName", "LastName"], "connectorOperator": {"Salesforce": "NO_OP"},
+         "destinationField": "FirstName,LastName", "taskType": "Merge",
+         "taskProperties": {"CONCAT_FORMAT": "${FirstName} ${LastName}"}},
+        {"sourceFields": ["Amount"], "connectorOperator": {"Salesforce": "MASK_LAST_N"}, "taskType": "Mask",
+         "destinationField": "Amount", "taskProperties": {"MASK_LENGTH": "2", "MASK_VALUE": "*"}},
+        {"sourceFields": ["Id"], "connectorOperator": {"Salesforce": "VALIDATE_NON_NULL"}, "taskType": "Validate",
+         "destinationField": "Id", "taskProperties": {"VALIDATION_ACTION": "DropRecord"}},
+    ]
+    assert profiles.create_flow(**flow_request("f1", source=salesforce_source("sf"), tasks=tasks))["flowStatus"] == "Active"
+    assert profiles.describe_flow(flowName="f1")["tasks"] == tasks
+
+
+# -- trigger types -----------------------------------------------------------------------------
+def test_event_trigger_for_salesforce(profiles):
+    out = profiles.create_flow(**flow_request("f1", trigger="Event", source=salesforce_source("sf"),
+                                              tasks=projection_tasks("Salesforce", ["Id"])))
+    assert out["flowStatus"] == "Draft"
+
+
+@pytest.mark.parametrize("source_kind", ["S3", "Zendesk", "Slack"])
+def test_event_trigger_rejected_for_other_sources(profiles, source_kind):
+    source, member = {"S3": (None, "S3"), "Zendesk": (zendesk_source(), "Zendesk"),
+                      "Slack": (slack_source(), "Slack")}[source_kind]
+    req = flow_request("f1", trigger="Event", source=source, tasks=projection_tasks(member, ["id"]))
+    text = rejected(profiles, req)
+    assert text.startswith("Create Flow request failed: [")
+
+
+def test_scheduled_needs_schedule_properties(profiles):
+    req = flow_request("f1")
+    req["triggerConfig"] = {"triggerType": "Scheduled"}
+    rejected(profiles, req)
+    req["triggerConfig"] = {"triggerType": "Scheduled", "triggerProperties": {}}
+    rejected(profiles, req)
+
+
+# -- schedule expressions ----------------------------------------------------------------------
+@pytest.mark.parametrize("expr", [
+    "rate(5minutes)", "rate(1 days)", "rate(3hours)", "rate(1minute)", "rate(2 hours)", "rate(1day)",
+    "cron(0 1 * * ? *)", "cron(0/15 * * * ? *)", "cron(30 8 ? * MON-FRI *)", "cron(0 12 1 * ? *)",
+])
+def test_schedule_expression_accepted(profiles, expr):
+    assert profiles.create_flow(**flow_request("f1", trigger="Scheduled", schedule=expr))["flowStatus"] == "Draft"
+    props = profiles.describe_flow(flowName="f1")["triggerConfig"]["triggerProperties"]["Scheduled"]
+    assert props["scheduleExpression"] == expr
+
+
+@pytest.mark.parametrize("expr", [
+    "garbage", "rate(5)", "rate(0 minutes)", "rate(5 weeks)", "rate(-1 minutes)", "rate(5minutes",
+    "cron(0 1 * * *)", "cron(0 1 * * * *)", "cron(61 1 * * ? *)", "cron(0 25 * * ? *)", "5 minutes",
+    "cron()",
+])
+def test_schedule_expression_rejected(profiles, expr):
+    text = rejected(profiles, flow_request("f1", trigger="Scheduled", schedule=expr))
+    assert text.startswith("Create Flow request failed: [")
+
+
+@pytest.mark.parametrize("expr", ["rate(1minutes)", "rate(30 minutes)", "rate(59minutes)", "cron(0/30 * * * ? *)"])
+def test_marketo_minimum_interval_is_one_hour(profiles, expr):
+    req = flow_request("f1", trigger="Scheduled", schedule=expr, source=marketo_source(),
+                       tasks=projection_tasks("Marketo", ["id"]))
+    text = rejected(profiles, req)
+    assert text.startswith("Create Flow request failed: [")
+
+
+@pytest.mark.parametrize("expr", ["rate(1 hours)", "rate(60minutes)", "rate(1 days)", "cron(0 * * * ? *)"])
+def test_marketo_hourly_accepted(profiles, expr):
+    req = flow_request("f1", trigger="Scheduled", schedule=expr, source=marketo_source(),
+                       tasks=projection_tasks("Marketo", ["id"]))
+    assert profiles.create_flow(**req)["flowStatus"] == "Draft"
+
+
+def test_minute_schedule_fine_for_zendesk(profiles):
+    req = flow_request("f1", trigger="Scheduled", schedule="rate(1minutes)", source=zendesk_source(),
+                       tasks=projection_tasks("Zendesk", ["id"]))
+    assert profiles.create_flow(**req)["flowStatus"] == "Draft"
+
+
+def test_schedule_end_before_start_rejected(profiles):
+    req = flow_request("f1", trigger="Scheduled")
+    req["triggerConfig"]["triggerProperties"]["Scheduled"].update({
+        "scheduleStartTime": datetime(2030, 2, 1, tzinfo=timezone.utc),
+        "scheduleEndTime": datetime(2030, 1, 1, tzinfo=timezone.utc),
+    })
+    rejected(profiles, req)
+
+
+def test_schedule_offset_out_of_range_rejected_by_model(profiles):
+    req = flow_request("f1", trigger="Scheduled")
+    req["triggerConfig"]["triggerProperties"]["Scheduled"]["scheduleOffset"] = 36001
+    text = rejected(profiles, req)
+    assert "scheduleOffset" in text and "less than or equal to 36000" in text
+
+
+def test_marketo_fast_schedule_rejected_on_update(profiles):
+    client = profiles
+    client.create_flow(**flow_request("mk-flow", trigger="Scheduled", schedule="rate(1 hours)",
+                                      source=marketo_source(), tasks=projection_tasks("Marketo", ["id"])))
+    before = snapshot(client)
+    req = flow_request("mk-flow", trigger="Scheduled", schedule="rate(5minutes)",
+                       source=marketo_source(), tasks=projection_tasks("Marketo", ["id"]))
+    text = expect_error(client.update_flow, "ValidationException", 400, **req)
+    assert text.startswith("Update Flow request failed due to:[")
+    assert snapshot(client) == before
+
+
+# -- model-level checks the service makes ------------------------------------------------------
+@pytest.mark.parametrize("name", ["has space", "-leading", "a" * 257, "é-name"])
+def test_bad_flow_names(profiles, name):
+    before = snapshot(profiles)
+    text = expect_error(profiles.create_flow, "ValidationException", 400, **flow_request(name))
+    assert snapshot(profiles) == before
+    assert text.startswith("1 validation error detected: Value '") and "at 'flowName'" in text
+
+
+def test_missing_required_member_is_a_client_side_error(profiles):
+    req = flow_request("f1")
+    del req["tasks"]
+    with pytest.raises(ParamValidationError):
+        profiles.create_flow(**req)
+
+
+def test_missing_required_member_without_client_validation(profiles):
+    raw = boto3.client("appflow", region_name="us-east-1", config=Config(parameter_validation=False))
+    req = flow_request("f1")
+    del req["triggerConfig"]
+    text = rejected(raw, req)
+    assert "triggerConfig" in text
