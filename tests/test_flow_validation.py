@@ -254,6 +254,8 @@ def test_scheduled_needs_schedule_properties(profiles):
 @pytest.mark.parametrize("expr", [
     "rate(5minutes)", "rate(1 days)", "rate(3hours)", "rate(1minute)", "rate(2 hours)", "rate(1day)",
     "cron(0 1 * * ? *)", "cron(0/15 * * * ? *)", "cron(30 8 ? * MON-FRI *)", "cron(0 12 1 * ? *)",
+    "cron(0 1 L * ? *)", "cron(0 1 15W * ? *)", "cron(0 1 ? * 6#3 *)", "cron(0 1 ? * 6L *)",
+    "cron(0 1 * JAN-MAR ? *)", "cron(0,30 8-17 ? * 2-6 2025-2030)", "cron(*/5 * * * ? *)",
 ])
 def test_schedule_expression_accepted(profiles, expr):
     assert profiles.create_flow(**flow_request("f1", trigger="Scheduled", schedule=expr))["flowStatus"] == "Draft"
@@ -264,7 +266,10 @@ def test_schedule_expression_accepted(profiles, expr):
 @pytest.mark.parametrize("expr", [
     "garbage", "rate(5)", "rate(0 minutes)", "rate(5 weeks)", "rate(-1 minutes)", "rate(5minutes",
     "cron(0 1 * * *)", "cron(0 1 * * * *)", "cron(61 1 * * ? *)", "cron(0 25 * * ? *)", "5 minutes",
-    "cron()",
+    "cron()", "cron(ab 1 * * ? *)", "cron(0/0 * * * ? *)", "cron(0 1 * FOO ? *)", "cron(0 1 ? * XYZ *)",
+    "cron(0 1 * * ? abc)", "cron(10-5 * * * ? *)", "cron(0 1 32 * ? *)", "cron(0 1 ? * 8 *)",
+    "cron(0 1 * 13 ? *)", "cron(0 1 0 * ? *)", "cron(0 1 ? * 1#6 *)", "cron(0 1 * ? ? *)",
+    "cron(0 1 * * ? 2200)",
 ])
 def test_schedule_expression_rejected(profiles, expr):
     text = rejected(profiles, flow_request("f1", trigger="Scheduled", schedule=expr))
@@ -342,3 +347,58 @@ def test_missing_required_member_without_client_validation(profiles):
     del req["triggerConfig"]
     text = rejected(raw, req)
     assert "triggerConfig" in text
+
+
+def amplitude_flow(client, name: str, expr: str) -> dict:
+    if "amp" not in [p["connectorProfileName"] for p in client.describe_connector_profiles()["connectorProfileDetails"]]:
+        client.create_connector_profile(
+            connectorProfileName="amp", connectorType="Amplitude", connectionMode="Public",
+            connectorProfileConfig={"connectorProfileProperties": {"Amplitude": {}},
+                                    "connectorProfileCredentials": {"Amplitude": {"apiKey": "k", "secretKey": "s"}}})
+    source = {"connectorType": "Amplitude", "connectorProfileName": "amp",
+              "sourceConnectorProperties": {"Amplitude": {"object": "events"}}}
+    tasks = [{"sourceFields": [], "taskType": "Map_all", "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": "[]"}}]
+    return flow_request(name, trigger="Scheduled", schedule=expr, source=source, tasks=tasks)
+
+
+@pytest.mark.parametrize("expr", ["rate(12 hours)", "rate(23hours)", "cron(0 */12 * * ? *)", "rate(30 minutes)"])
+def test_amplitude_minimum_interval_is_one_day(profiles, expr):
+    text = rejected(profiles, amplitude_flow(profiles, "amp-flow", expr))
+    assert text.startswith("Create Flow request failed: [")
+
+
+@pytest.mark.parametrize("expr", ["rate(1 days)", "rate(24 hours)", "cron(0 3 * * ? *)"])
+def test_amplitude_daily_accepted(profiles, expr):
+    assert profiles.create_flow(**amplitude_flow(profiles, "amp-flow", expr))["flowStatus"] == "Draft"
+
+
+def test_amplitude_operator_enum_has_no_projection(profiles):
+    req = amplitude_flow(profiles, "amp-flow", "rate(1 days)")
+    req["tasks"] = projection_tasks("Amplitude", ["id"])
+    text = rejected(profiles, req)
+    assert text.startswith("2 validation errors detected: Value 'PROJECTION' at 'tasks.1.member.connectorOperator.Amplitude'")
+
+
+def test_too_many_tags_rejected(profiles):
+    text = rejected(profiles, flow_request("f1", tags={f"k{i}": "v" for i in range(51)}))
+    assert "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50" in text
+
+
+@pytest.mark.parametrize("key", ["aws:reserved", "bad\u0000key", "k" * 129])
+def test_bad_tag_key_rejected(profiles, key):
+    text = rejected(profiles, flow_request("f1", tags={key: "v"}))
+    assert "'tags'" in text
+
+
+def test_bad_kms_arn_rejected(profiles):
+    text = rejected(profiles, flow_request("f1", kmsArn="arn:aws:s3:::bucket-that-is-not-a-key"))
+    assert "at 'kmsArn'" in text
+
+
+def test_deactivation_threshold_range(profiles):
+    req = flow_request("f1", trigger="Scheduled")
+    req["triggerConfig"]["triggerProperties"]["Scheduled"]["flowErrorDeactivationThreshold"] = 101
+    text = rejected(profiles, req)
+    assert "flowErrorDeactivationThreshold" in text
+    req["triggerConfig"]["triggerProperties"]["Scheduled"]["flowErrorDeactivationThreshold"] = 100
+    assert profiles.create_flow(**req)["flowStatus"] == "Draft"

@@ -78,6 +78,57 @@ def _smallest_gap(field: str, lo: int, hi: int) -> Optional[int]:
     return min(gaps)
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_WEEKDAYS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 1)}
+_FIELD_NAMES = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year")
+
+
+def _number(text: str, lo: int, hi: int, names: Optional[dict] = None) -> Optional[int]:
+    """A field value: digits in range, or (month, day-of-week) a three-letter name."""
+    if text.isdigit() and text.isascii():
+        n = int(text)
+        return n if lo <= n <= hi else None
+    if names is not None:
+        return names.get(text.upper())
+    return None
+
+
+def _valid_part(part: str, index: int, lo: int, hi: int) -> bool:
+    """One comma-separated item of a cron field, following EventBridge's cron grammar."""
+    names = _MONTHS if index == 3 else _WEEKDAYS if index == 4 else None
+    if index == 2:  # day-of-month: L, LW, nW
+        if part in ("L", "LW"):
+            return True
+        if part.endswith("W"):
+            return _number(part[:-1], lo, hi) is not None
+    if index == 4:  # day-of-week: L, nL, n#k
+        if part == "L":
+            return True
+        if part.endswith("L"):
+            return _number(part[:-1], lo, hi, names) is not None
+        if "#" in part:
+            day, _, nth = part.partition("#")
+            return _number(day, lo, hi, names) is not None and _number(nth, 1, 5) is not None
+    base, slash, step = part.partition("/")
+    if slash and _number(step, 1, hi) is None:
+        return False
+    if base == "*":
+        return True
+    if "-" in base:
+        a, _, b = base.partition("-")
+        first, last = _number(a, lo, hi, names), _number(b, lo, hi, names)
+        return first is not None and last is not None and first <= last
+    return _number(base, lo, hi, names) is not None
+
+
+def _valid_field(field: str, index: int) -> bool:
+    if field == "?":
+        return index in (2, 4)
+    lo, hi = _RANGES[index]
+    return all(part and _valid_part(part, index, lo, hi) for part in field.split(","))
+
+
 def parse(expression: str) -> Schedule:
     text = expression.strip()
     m = _RATE.match(text)
@@ -96,9 +147,10 @@ def parse(expression: str) -> Schedule:
             raise ScheduleError(
                 f"Invalid cron expression: {expression}. Exactly one of day-of-month and day-of-week must be ?"
             )
-        for field, (lo, hi) in zip(fields, _RANGES):
-            values = _values(field, lo, hi)
-            if values is not None and any(v < lo or v > hi for v in values):
-                raise ScheduleError(f"Invalid cron expression: {expression}")
+        for index, field in enumerate(fields):
+            if not _valid_field(field, index):
+                raise ScheduleError(
+                    f"Invalid cron expression: {expression}. Invalid {_FIELD_NAMES[index]} field: {field}"
+                )
         return Schedule(expression, "cron", cron_fields=fields)
     raise ScheduleError(f"Invalid schedule expression: {expression}")
