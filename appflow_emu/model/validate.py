@@ -9,6 +9,7 @@ The same closures check responses (``strict`` mode, where unknown members are er
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from botocore.model import Shape
@@ -75,19 +76,39 @@ class Compiler:
     def __init__(self, strict_unknown: bool) -> None:
         self.strict_unknown = strict_unknown
         self._cache: Dict[Tuple[str, bool], Check] = {}
+        self._pending: Dict[Tuple[str, bool], Check] = {}
+        self._depth = 0
+        self._lock = threading.RLock()
 
     def compile(self, shape: Shape, sensitive: bool = False) -> Check:
         sensitive = sensitive or bool(shape.metadata.get("sensitive"))
         key = (shape.name, sensitive)
         check = self._cache.get(key)
-        if check is None:
-            # Placeholder first so recursive shapes terminate; it forwards to the real check.
+        if check is not None:
+            return check
+        # The first requests of an operation may come from several threads at once. Checks
+        # being compiled (including the forwarding placeholders that let recursive shapes
+        # terminate) live in ``_pending``, seen only by the compiling thread; they are
+        # published to ``_cache`` together, once the outermost compile has finished, so no
+        # thread can call a placeholder that is not filled in yet.
+        with self._lock:
+            check = self._cache.get(key) or self._pending.get(key)
+            if check is not None:
+                return check
             holder: List[Check] = []
-            self._cache[key] = lambda v, p, e: holder[0](v, p, e)
-            check = self._build(shape, sensitive)
-            holder.append(check)
-            self._cache[key] = check
-        return check
+            self._pending[key] = lambda v, p, e: holder[0](v, p, e)
+            self._depth += 1
+            try:
+                check = self._build(shape, sensitive)
+                holder.append(check)
+                self._pending[key] = check
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    if holder:
+                        self._cache.update(self._pending)
+                    self._pending.clear()
+            return check
 
     # -- per type -------------------------------------------------------------------------
     def _build(self, shape: Shape, sensitive: bool) -> Check:
