@@ -272,3 +272,14 @@ def test_deleting_flow_with_finished_runs(client, flow):
     start_runs(client, flow, 2)
     client.delete_flow(flowName=flow)
     expect_error(client.describe_flow_execution_records, "ResourceNotFoundException", 404, flowName=flow)
+
+
+def test_token_of_a_deleted_flow_refused_after_recreation(client, flow, monkeypatch):
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # all in the same instant
+    start_runs(client, flow, 5)
+    token = client.describe_flow_execution_records(flowName=flow, maxResults=1)["nextToken"]
+    client.delete_flow(flowName=flow)
+    client.create_flow(**flow_request(flow))
+    start_runs(client, flow, 2)
+    expect_error(client.describe_flow_execution_records, "ValidationException", 400,
+                 flowName=flow, maxResults=1, nextToken=token)

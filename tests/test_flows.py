@@ -620,3 +620,104 @@ def test_list_flows_empty(client):
     out = client.list_flows()
     assert out["flows"] == []
     assert "nextToken" not in out
+
+
+# -- round trips over many shapes of flow ------------------------------------------------------
+def _round_trip_cases():
+    sf_dest = {"connectorType": "Salesforce", "connectorProfileName": "sf",
+               "destinationConnectorProperties": {"Salesforce": {
+                   "object": "Contact", "writeOperationType": "UPSERT", "idFieldNames": ["Email"],
+                   "errorHandlingConfig": {"failOnFirstDestinationError": False, "bucketName": "err-bucket",
+                                           "bucketPrefix": "errors"}}}}
+    zd_src = {"connectorType": "Zendesk", "connectorProfileName": "zd",
+              "sourceConnectorProperties": {"Zendesk": {"object": "tickets"}}}
+    full_schedule = {
+        "scheduleExpression": "cron(0 2 * * ? *)", "dataPullMode": "Incremental",
+        "scheduleStartTime": datetime(2031, 1, 1, tzinfo=timezone.utc),
+        "scheduleEndTime": datetime(2032, 1, 1, tzinfo=timezone.utc),
+        "timezone": "America/New_York", "scheduleOffset": 300,
+        "firstExecutionFrom": datetime(2030, 6, 1, tzinfo=timezone.utc),
+        "flowErrorDeactivationThreshold": 5,
+    }
+    map_all = [{"sourceFields": [], "connectorOperator": {"Salesforce": "NO_OP"}, "taskType": "Map_all",
+                "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": '["Secret__c"]'}}]
+    return {
+        "s3-s3-ondemand": flow_request("orig"),
+        "s3-s3-parquet": flow_request("orig", destination=s3_destination(file_type="PARQUET")),
+        "s3-salesforce-upsert": flow_request("orig", destination=sf_dest),
+        "zendesk-s3-scheduled": flow_request("orig", trigger="Scheduled", source=zd_src,
+                                             tasks=projection_tasks("Zendesk", ["id", "subject"])),
+        "salesforce-s3-event-mapall": flow_request("orig", trigger="Event", source=salesforce_source("sf"),
+                                                   tasks=map_all, description="cdc"),
+        "s3-s3-full-schedule": {**flow_request("orig", trigger="Scheduled"),
+                                "triggerConfig": {"triggerType": "Scheduled",
+                                                  "triggerProperties": {"Scheduled": full_schedule}}},
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_round_trip_cases()))
+@pytest.mark.parametrize("via_json", [False, True])
+def test_round_trip(profiles, case, via_json):
+    import json
+
+    client = profiles
+    client.create_flow(**_round_trip_cases()[case])
+    d = describe(client, "orig")
+    if via_json:  # clone tools dump the description as JSON (datetimes become strings)
+        d = json.loads(json.dumps(d, default=str))
+    client.create_flow(**as_create_input(d, "clone"))
+    orig, clone = describe(client, "orig"), describe(client, "clone")
+    for key in ("sourceFlowConfig", "destinationFlowConfigList", "triggerConfig", "tasks", "tags", "kmsArn",
+                "flowStatus"):
+        assert clone[key] == orig[key], key
+    assert clone.get("description") == orig.get("description")
+    out = client.update_flow(**as_update_input(d))
+    assert out["flowStatus"] == orig["flowStatus"]
+    again = describe(client, "orig")
+    for key in ("sourceFlowConfig", "destinationFlowConfigList", "triggerConfig", "tasks", "createdAt"):
+        assert again[key] == orig[key], key
+
+
+# -- a failed request changes nothing, whatever it is --------------------------------------------
+def _failing_calls():
+    upd = lambda req: {k: v for k, v in req.items() if k in UPDATE_KEYS}  # noqa: E731
+    sf_dest = {"connectorType": "Salesforce", "connectorProfileName": "sf",
+               "destinationConnectorProperties": {"Salesforce": {"object": "Lead"}}}
+    return [
+        ("create_flow", "ConflictException", 409, flow_request("od")),
+        ("create_flow", "ResourceNotFoundException", 404,
+         flow_request("new1", source=salesforce_source("nope"), tasks=projection_tasks("Salesforce", ["Id"]))),
+        ("create_flow", "ValidationException", 400, flow_request("new2", trigger="Scheduled", schedule="nope")),
+        ("create_flow", "ServiceQuotaExceededException", 402, flow_request("new3")),
+        ("update_flow", "ValidationException", 400, upd(flow_request("od", destination=sf_dest))),
+        ("update_flow", "ValidationException", 400, upd(flow_request("act", trigger="Scheduled", schedule="rate(0 minutes)"))),
+        ("update_flow", "ResourceNotFoundException", 404, upd(flow_request("ghost"))),
+        ("update_flow", "ResourceNotFoundException", 404,
+         upd(flow_request("od", source=salesforce_source("nope"), tasks=projection_tasks("Salesforce", ["Id"])))),
+        ("delete_flow", "ConflictException", 409, {"flowName": "act"}),
+        ("delete_flow", "ResourceNotFoundException", 404, {"flowName": "ghost", "forceDelete": True}),
+        ("start_flow", "ConflictException", 409, {"flowName": "act"}),
+        ("start_flow", "ResourceNotFoundException", 404, {"flowName": "ghost"}),
+        ("stop_flow", "UnsupportedOperationException", 400, {"flowName": "od"}),
+        ("stop_flow", "ConflictException", 409, {"flowName": "draft"}),
+        ("list_flows", "ValidationException", 400, {"nextToken": "forged"}),
+        ("describe_flow_execution_records", "ValidationException", 400, {"flowName": "od", "nextToken": "forged"}),
+        ("cancel_flow_executions", "ResourceNotFoundException", 404, {"flowName": "ghost"}),
+    ]
+
+
+@pytest.mark.parametrize("op,code,status,kwargs", _failing_calls(),
+                         ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(_failing_calls())])
+def test_failed_request_changes_nothing(profiles, appflow_mock, op, code, status, kwargs):
+    client = profiles
+    client.create_flow(**flow_request("od", destination={
+        "connectorType": "Salesforce", "connectorProfileName": "sf",
+        "destinationConnectorProperties": {"Salesforce": {"object": "Account"}}}))
+    client.start_flow(flowName="od")
+    client.create_flow(**flow_request("act", trigger="Scheduled"))
+    client.start_flow(flowName="act")
+    client.create_flow(**flow_request("draft", trigger="Scheduled"))
+    appflow_mock.set_quota("flows", 3)
+    before = snapshot(client)
+    expect_error(getattr(client, op), code, status, **kwargs)
+    assert snapshot(client) == before

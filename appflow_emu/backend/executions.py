@@ -65,8 +65,9 @@ def describe_flow_execution_records(call: Call, p: Dict[str, Any]) -> Dict[str, 
     flow = get_flow(call.state, p["flowName"])
     runs = flow.executions
     # Tokens carry the 1-based ordinal of the oldest run returned: new runs never shift a page.
-    # A token belongs to one flow's listing ('/' cannot occur in a flow name).
-    kind = f"executions/{flow.name}"
+    # A token belongs to one flow's listing: a flow deleted and created again under the same
+    # name is another flow ('/' cannot occur in a flow name; the ARN alone would repeat).
+    kind = f"executions/{flow.name}/{call.state._flows.seq(flow.name)}"
     before = decode_token(kind, p.get("nextToken")) if p.get("nextToken") else len(runs) + 1
     limit = p.get("maxResults") or DEFAULT_PAGE
     end = min(before - 1, len(runs))

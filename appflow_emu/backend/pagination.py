@@ -47,6 +47,11 @@ class Index(Generic[T]):
             del self._keys[i]
         return item
 
+    def seq(self, key: str) -> Optional[int]:
+        """The sequence number the item under ``key`` got when it was added (never reused, so
+        an item removed and added again gets another one)."""
+        return self._seq_of.get(key)
+
     def get(self, key: str) -> Optional[T]:
         return self._by_key.get(key)
 
