@@ -402,3 +402,46 @@ def test_deactivation_threshold_range(profiles):
     assert "flowErrorDeactivationThreshold" in text
     req["triggerConfig"]["triggerProperties"]["Scheduled"]["flowErrorDeactivationThreshold"] = 100
     assert profiles.create_flow(**req)["flowStatus"] == "Draft"
+
+
+# -- properties --------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import appflow_emu  # noqa: E402
+
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 200), unit=st.sampled_from(sorted(_UNITS)), space=st.booleans())
+def test_marketo_rate_accepted_iff_at_least_an_hour(n, unit, space):
+    expr = f"rate({n}{' ' if space else ''}{unit})"
+    with appflow_emu.mock_appflow():
+        client = boto3.client("appflow", region_name="us-east-1")
+        client.create_connector_profile(**profile_request("mk", "Marketo"))
+        req = flow_request("f1", trigger="Scheduled", schedule=expr, source=marketo_source(),
+                           tasks=projection_tasks("Marketo", ["id"]))
+        if n * _UNITS[unit] >= 3600:
+            assert client.create_flow(**req)["flowStatus"] == "Draft"
+        else:
+            expect_error(client.create_flow, "ValidationException", 400, **req)
+            assert client.list_flows()["flows"] == []
+
+
+_NAME = st.from_regex(r"\A[a-zA-Z0-9][a-zA-Z0-9_!@#.-]{1,40}\Z")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(_NAME, min_size=1, max_size=5, unique=True))
+def test_any_valid_name_round_trips(names):
+    with appflow_emu.mock_appflow():
+        client = boto3.client("appflow", region_name="us-east-1")
+        for name in names:
+            arn = client.create_flow(**flow_request(name))["flowArn"]
+            assert arn == f"arn:aws:appflow:us-east-1:123456789012:flow/{name}"
+            assert client.describe_flow(flowName=name)["flowName"] == name
+        assert sorted(f["flowName"] for f in client.list_flows()["flows"]) == sorted(names)
+        for name in names:
+            client.delete_flow(flowName=name)
+        assert client.list_flows()["flows"] == []
