@@ -110,7 +110,9 @@ def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         ),
         created_at=call.now,
         last_updated_at=call.now,
-        connector_label=p.get("connectorLabel"),
+        # [guess] The label only means something for custom connectors ("only needed if calling
+        # for CUSTOMCONNECTOR"); on other types it is ignored, not stored and echoed.
+        connector_label=p.get("connectorLabel") if p["connectorType"] == "CustomConnector" else None,
         private_state=_private_state(p["connectionMode"]),
         credentials=Secret(copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileCredentials"))),
     )
