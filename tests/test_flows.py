@@ -721,3 +721,23 @@ def test_failed_request_changes_nothing(profiles, appflow_mock, op, code, status
     before = snapshot(client)
     expect_error(getattr(client, op), code, status, **kwargs)
     assert snapshot(client) == before
+
+
+# -- client tokens on start/update ------------------------------------------------------------
+def test_start_flow_retry_with_client_token_is_one_run(client):
+    client.create_flow(**flow_request("f1"))
+    first = client.start_flow(flowName="f1", clientToken="retry-1")
+    again = client.start_flow(flowName="f1", clientToken="retry-1")
+    assert again["executionId"] == first["executionId"]
+    runs = client.describe_flow_execution_records(flowName="f1")["flowExecutions"]
+    assert [r["executionId"] for r in runs] == [first["executionId"]]
+    other = client.start_flow(flowName="f1", clientToken="retry-2")
+    assert other["executionId"] != first["executionId"]
+    assert len(client.describe_flow_execution_records(flowName="f1")["flowExecutions"]) == 2
+
+
+def test_start_scheduled_retry_with_client_token_is_not_a_conflict(client):
+    client.create_flow(**flow_request("s1", trigger="Scheduled"))
+    assert client.start_flow(flowName="s1", clientToken="t-1")["flowStatus"] == "Active"
+    assert client.start_flow(flowName="s1", clientToken="t-1")["flowStatus"] == "Active"
+    expect_error(client.start_flow, "ConflictException", 409, flowName="s1", clientToken="t-2")
