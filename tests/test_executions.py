@@ -301,11 +301,6 @@ def test_airflow_waiter_jmespath(client, flow):
     assert latest["executionId"] == eid
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "simulator/clock.py rounds time.time() to the nearest millisecond, so a run started within "
-    "the same millisecond as a time the caller took just before start_flow can be reported "
-    "earlier than that time; code polling until mostRecentExecutionTime > before then never ends. "
-    "Rounding up (ceil to the millisecond) would fix it."))
 def test_run_time_is_never_before_the_caller_time(client, flow, monkeypatch):
     t = 1_800_000_000.0004
     monkeypatch.setattr(time, "time", lambda: t)

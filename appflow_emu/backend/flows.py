@@ -17,6 +17,7 @@ from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call, RegionState
 from appflow_emu.catalog.connectors import TASK_OPERATORS, ConnectorFacts, facts
 from appflow_emu.errors import AppFlowError, conflict, not_found, validation
+from appflow_emu.model.service import has_member
 from appflow_emu.simulator import schedule
 
 DEFAULT_PAGE = 20  # [guess] list_flows page size when maxResults is absent
@@ -188,8 +189,9 @@ def describe(flow: Flow) -> Dict[str, Any]:
         "createdBy": flow.created_by,
         "lastUpdatedBy": flow.last_updated_by,
         "tags": flow.tags,
-        "schemaVersion": flow.schema_version,
     }
+    if has_member("DescribeFlowResponse", "schemaVersion"):
+        out["schemaVersion"] = flow.schema_version
     if flow.description is not None:
         out["description"] = flow.description
     if flow.status_message is not None:

@@ -1,13 +1,15 @@
 """Time as the emulator sees it: ``time.time()``, which freezegun and time-machine both move."""
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 
 
 def now() -> float:
-    """Epoch seconds, rounded to the millisecond like AppFlow's timestamps."""
-    return round(time.time(), 3)
+    """Epoch seconds at millisecond precision like AppFlow's timestamps, rounded *up* so a time
+    the emulator records is never before a time the caller read just before calling."""
+    return math.ceil(time.time() * 1000) / 1000
 
 
 def to_datetime(epoch: float) -> datetime:
