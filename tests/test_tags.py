@@ -298,3 +298,35 @@ def test_handle_shows_the_tags(client, appflow_mock):
     arn = make_flow(client)
     client.tag_resource(resourceArn=arn, tags={"a": "b"})
     assert dict(appflow_mock.state("us-east-1").flows["tagged"].tags) == {"a": "b"}
+
+
+def test_keys_with_query_string_characters(client):
+    arn = make_flow(client)
+    client.tag_resource(resourceArn=arn, tags={"a,b": "1", "a": "2", "c+d": "3", "e=f": "4", "g/h": "5"})
+    client.untag_resource(resourceArn=arn, tagKeys=["a,b", "c+d", "e=f"])
+    assert tags_of(client, arn) == {"a": "2", "g/h": "5"}
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_keys = st.from_regex(r"[a-zA-Z][a-zA-Z+,\-./:=_]{0,20}", fullmatch=True).filter(lambda k: not k.startswith("aws:"))
+_values = st.from_regex(r"[ a-zA-Z0-9_+\-=.:/@]{0,30}", fullmatch=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.tuples(st.dictionaries(_keys, _values, max_size=8),
+                                  st.lists(_keys, max_size=5)), max_size=6))
+def test_tags_behave_like_a_dict(client, appflow_mock, batches):
+    appflow_mock.reset()
+    arn = make_flow(client)
+    model: Dict[str, str] = {}
+    for add, remove in batches:
+        client.tag_resource(resourceArn=arn, tags=add)
+        model.update(add)
+        client.untag_resource(resourceArn=arn, tagKeys=remove)
+        for k in remove:
+            model.pop(k, None)
+        assert tags_of(client, arn) == model
+    assert client.describe_flow(flowName="tagged")["tags"] == model
