@@ -240,6 +240,12 @@ def test_describe_connector_custom(client, monkeypatch):
     assert config["registeredAt"] == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
     assert config["registeredBy"] == f"arn:aws:iam::{ACCOUNT}:user/appflow-emu"
     assert config["connectorVersion"]
+    # The generic members every configuration has.
+    assert config["connectorName"] == "acme"
+    assert config["canUseAsSource"] is True and config["canUseAsDestination"] is True
+    assert {"Scheduled", "OnDemand"} <= set(config["supportedTriggerTypes"])
+    assert config["supportedSchedulingFrequencies"] and set(config["supportedSchedulingFrequencies"]) <= FREQUENCIES
+    assert config["isPrivateLinkEnabled"] is False
 
 
 def test_describe_connector_unknown_label_is_not_found(client):

@@ -979,3 +979,16 @@ def test_no_credential_is_ever_echoed(client, appflow_mock, req, where):
     assert REDACTED in msg
     assert f"at 'connectorProfileConfig.connectorProfileCredentials.{where}'" in msg
     assert len(appflow_mock.state("us-east-1").connector_profiles) == 0
+
+
+def test_retried_update_does_not_reapply_an_older_change(client):
+    client.create_connector_profile(**profile_request("zd"))
+    first = _update_request("zd", clientToken="upd-1")
+    first["connectorProfileConfig"]["connectorProfileProperties"]["Zendesk"]["instanceUrl"] = "https://one.zendesk.com"
+    second = _update_request("zd", clientToken="upd-2")
+    second["connectorProfileConfig"]["connectorProfileProperties"]["Zendesk"]["instanceUrl"] = "https://two.zendesk.com"
+    client.update_connector_profile(**first)
+    client.update_connector_profile(**second)
+    client.update_connector_profile(**first)  # a late retry of the first request
+    [d] = client.describe_connector_profiles()["connectorProfileDetails"]
+    assert d["connectorProfileProperties"]["Zendesk"]["instanceUrl"] == "https://two.zendesk.com"

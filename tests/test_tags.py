@@ -330,3 +330,16 @@ def test_tags_behave_like_a_dict(client, appflow_mock, batches):
             model.pop(k, None)
         assert tags_of(client, arn) == model
     assert client.describe_flow(flowName="tagged")["tags"] == model
+
+
+def test_tags_survive_flow_updates_and_runs(client):
+    arn = make_flow(client, tags={"owner": "alice"})
+    client.tag_resource(resourceArn=arn, tags={"env": "prod"})
+    update = flow_request("tagged")
+    del update["flowName"]
+    client.update_flow(flowName="tagged", **update)
+    client.start_flow(flowName="tagged")
+    assert tags_of(client, arn) == {"owner": "alice", "env": "prod"}
+    assert client.describe_flow(flowName="tagged")["tags"] == {"owner": "alice", "env": "prod"}
+    listed = [f for f in client.list_flows()["flows"] if f["flowName"] == "tagged"]
+    assert listed[0]["tags"] == {"owner": "alice", "env": "prod"}

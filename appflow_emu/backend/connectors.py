@@ -49,11 +49,19 @@ def configuration(f: ConnectorFacts) -> Dict[str, Any]:
 
 
 def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
+    f = facts("CustomConnector")
     return {
         "canUseAsSource": True,
         "canUseAsDestination": True,
         "supportedDestinationConnectors": [t for t in connector_types() if facts(t).can_be_destination],
-        "supportedTriggerTypes": facts("CustomConnector").trigger_types,
+        # [guess] the generic members a built-in configuration has too; what the connector's own
+        # Lambda would describe (authentication, operators, API versions) is not emulated.
+        "supportedSchedulingFrequencies": SCHEDULING_FREQUENCIES[f.min_schedule_interval],
+        "isPrivateLinkEnabled": False,
+        "isPrivateLinkEndpointUrlRequired": False,
+        "connectorMetadata": {},
+        "connectorName": r.label,
+        "supportedTriggerTypes": f.trigger_types,
         "connectorType": "CustomConnector",
         "connectorLabel": r.label,
         "connectorArn": r.arn,
