@@ -1,0 +1,428 @@
+#!/usr/bin/env python
+"""Core-path benchmark for appflow_emu: per-call cost of the emulator against floors measured in
+the same process run, as medians of several repeats.
+
+    python benchmarks/bench_core.py              # 5 repeats x 2000 calls, 10,000-flow scale test
+    python benchmarks/bench_core.py --quick      # CI smoke run (3 x 200 calls in 2 chunks, 2,000-flow scale test)
+    python benchmarks/bench_core.py --no-fail    # report only, always exit 0
+    python benchmarks/bench_core.py --json out.json
+
+Exit status 1 if any budget fails (unless --no-fail). See benchmarks/README.md for what each line
+means and /work/shared/reference/performance.md (docs/performance.md) for the floors.
+
+Method
+- All clients are created once, before any timing, with the same config: ``boto3.client(...,
+  region_name=...)`` on boto3's default session, fake credentials in the environment (the same
+  values ``mock_appflow`` would provide), no config/credentials files. AppFlow clients are created
+  before moto is imported, so moto's ``before-send`` handler is not on them; moto's lambda client
+  comes from a session created after moto's import (which is how moto expects to be used).
+- Every repeat runs every benchmark in a few chunks (default 4 x N/4 calls), interleaved
+  round-robin with the order reversed every other chunk (ABBA), so a burst of load on a noisy
+  machine hits floors, emulator and moto alike; the table reports the median over repeats.
+  Each emulator chunk runs in a fresh ``mock_appflow()`` (state: 0 or 5 flows made through the
+  API), each moto chunk in a fresh ``mock_aws()``.
+- Each timed loop: warm-up calls first, then ``gc.collect(); gc.disable()``, N calls timed with
+  ``time.perf_counter``, ``gc.enable()``. Per-call request dicts are built before the loop.
+- Canned ``before-send`` floors answer with the exact bytes (status, headers, body) the emulator
+  returned for the same request, captured once with an ``after-call`` handler (botocore passes the
+  emulator's ``AWSResponse`` to it), so wire size and parse work are identical.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# A reproducible, offline environment before botocore reads anything. These are the values
+# mock_appflow puts in the environment when none are set, so floors and emulator runs sign alike.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_APPFLOW"):
+    os.environ.pop(_name, None)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+})
+os.environ.pop("APPFLOW_EMU_STRICT", None)  # measure the default (non-strict) mode
+
+import boto3  # noqa: E402
+from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.stub import Stubber  # noqa: E402
+
+from appflow_emu import mock_appflow  # noqa: E402
+from tests.helpers import flow_request, projection_tasks  # noqa: E402
+
+REGION = "us-east-1"
+SCALE_REGION_SMALL = "us-west-2"
+SCALE_REGION_BIG = "eu-west-1"
+HANDFUL = 5  # flows in the account for the main list_flows benchmark
+DESCRIBE_FIELDS = [f"field_{i}" for i in range(9)]  # 1 projection + 9 map tasks = 10 tasks
+
+
+# --------------------------------------------------------------------------------------------
+# timing
+
+def timed(call: Callable[..., Any], kwargs_list: Sequence[Dict[str, Any]]) -> float:
+    """Seconds for ``call(**kw)`` over ``kwargs_list``, gc disabled."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for kw in kwargs_list:
+            call(**kw)
+        t1 = time.perf_counter()
+    finally:
+        gc.enable()
+    return t1 - t0
+
+
+# A benchmark: key, label, and a context manager factory ``make(tag, warm, count)`` that sets up
+# what the calls need (a mock, a Stubber, a canned answer ...) and yields
+# ``(call, warm_kwargs_list, measured_kwargs_list)``; ``tag`` is unique per chunk (for names).
+Bench = Tuple[str, str, Callable[[str, int, int], ContextManager[Tuple[Callable[..., Any], Sequence[Dict[str, Any]],
+                                                                       Sequence[Dict[str, Any]]]]]]
+
+
+def measure(benches: Sequence[Bench], res: "Results", repeats: int, chunks: int, per_chunk: int, warm: int,
+            title: str) -> None:
+    """Each repeat runs every benchmark in ``chunks`` chunks of ``per_chunk`` calls, interleaved
+    round-robin (order reversed every other chunk: ABBA), so a burst of load on the machine hits
+    all of them alike; a repeat's figure for a benchmark is the sum over its chunks."""
+    for rep in range(repeats):
+        seconds: Dict[str, float] = {key: 0.0 for key, _, _ in benches}
+        for ci in range(chunks):
+            order = benches if (rep * chunks + ci) % 2 == 0 else list(reversed(benches))
+            for key, _, make in order:
+                with make(f"r{rep}c{ci}", warm, per_chunk) as (call, warm_kw, kw):
+                    for w in warm_kw:
+                        call(**w)
+                    seconds[key] += timed(call, kw)
+        for key, label, _ in benches:
+            res.add(key, label, seconds[key] / (chunks * per_chunk) * 1e6)
+        print(f"  {title}: repeat {rep + 1}/{repeats} done", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# canned before-send answers
+
+class _RawBody:
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self._body
+
+
+class Canned:
+    """A ``before-send.appflow.<Operation>`` handler answering with fixed bytes; a fresh
+    AWSResponse per call, as any HTTP-level fake builds one."""
+
+    def __init__(self) -> None:
+        self.responses: Dict[str, Tuple[int, Dict[str, str], bytes]] = {}
+
+    def set(self, operation: str, status: int, headers: Dict[str, str], body: bytes) -> None:
+        self.responses[operation] = (status, dict(headers), body)
+
+    def attach(self, client: Any, operation: str) -> None:
+        def answer(request: Any = None, **kwargs: Any) -> AWSResponse:
+            status, headers, body = self.responses[operation]
+            return AWSResponse(request.url, status, headers, _RawBody(body))
+
+        client.meta.events.register(f"before-send.appflow.{operation}", answer)
+
+
+class Capture:
+    """``after-call`` handler keeping the last HTTP response the emulator produced."""
+
+    def __init__(self) -> None:
+        self.last: Optional[Tuple[int, Dict[str, str], bytes]] = None
+
+    def __call__(self, http_response: Any = None, **kwargs: Any) -> None:
+        if http_response is not None:
+            self.last = (http_response.status_code, dict(http_response.headers), http_response.content)
+
+
+# --------------------------------------------------------------------------------------------
+# requests
+
+def describe_flow_request(name: str) -> Dict[str, Any]:
+    return flow_request(name, tasks=projection_tasks("S3", DESCRIBE_FIELDS))
+
+
+def create_requests(prefix: str, n: int) -> List[Dict[str, Any]]:
+    return [flow_request(f"{prefix}-{i}") for i in range(n)]
+
+
+def populate(client: Any, prefix: str, n: int) -> None:
+    for i in range(n):
+        client.create_flow(**flow_request(f"{prefix}-{i}"))
+
+
+# --------------------------------------------------------------------------------------------
+
+class Results:
+    def __init__(self) -> None:
+        self.samples: Dict[str, List[float]] = {}
+        self.labels: Dict[str, str] = {}
+        self.order: List[str] = []
+
+    def add(self, key: str, label: str, value: float) -> None:
+        if key not in self.samples:
+            self.samples[key] = []
+            self.labels[key] = label
+            self.order.append(key)
+        self.samples[key].append(value)
+
+    def median(self, key: str) -> float:
+        return statistics.median(self.samples[key])
+
+    def paired_ratio(self, num: str, den: str) -> float:
+        return statistics.median(a / b for a, b in zip(self.samples[num], self.samples[den]))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fast smoke run (CI): 3 x 200 calls, 2,000-flow scale test")
+    ap.add_argument("--repeats", type=int, help="repeats per benchmark (default 5; 3 with --quick)")
+    ap.add_argument("-n", "--calls", type=int, help="calls per repeat (default 2000; 200 with --quick)")
+    ap.add_argument("--scale-flows", type=int, help="flows in the big account (default 10000; 2000 with --quick)")
+    ap.add_argument("--scale-calls", type=int, help="list_flows(maxResults=100) calls per repeat in the scale test "
+                                                    "(default 100; 30 with --quick)")
+    ap.add_argument("--chunks", type=int, help="interleaved chunks per repeat (default 4; 2 with --quick)")
+    ap.add_argument("--skip-moto", action="store_true", help="do not measure moto (its budget is then skipped)")
+    ap.add_argument("--no-fail", action="store_true", help="always exit 0")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = ap.parse_args(argv)
+
+    repeats = args.repeats or (3 if args.quick else 5)
+    n = args.calls or (200 if args.quick else 2000)
+    scale_flows = args.scale_flows or (2000 if args.quick else 10000)
+    scale_calls = args.scale_calls or (30 if args.quick else 100)
+    chunks = args.chunks or (2 if args.quick else 4)
+    per_chunk = max(1, n // chunks)
+    n = per_chunk * chunks
+    wc = max(10, per_chunk // 10)  # warm-up calls per chunk
+    started = time.time()
+
+    # ---- clients: all created up front, same config --------------------------------------
+    c_stub = boto3.client("appflow", region_name=REGION)      # floor A (Stubber)
+    c_canned = boto3.client("appflow", region_name=REGION)    # floor B and other canned answers
+    c_emu = boto3.client("appflow", region_name=REGION)       # emulator
+    c_small = boto3.client("appflow", region_name=SCALE_REGION_SMALL)
+    c_big = boto3.client("appflow", region_name=SCALE_REGION_BIG)
+    canned = Canned()
+    for op in ("ListFlows", "DescribeFlow", "CreateFlow"):
+        canned.attach(c_canned, op)
+
+    c_lambda = None
+    moto_mock_aws = None
+    if not args.skip_moto:
+        try:
+            import moto  # noqa: F401  (registers moto's before-send handler for sessions created from now on)
+            from moto import mock_aws as moto_mock_aws
+        except ImportError:
+            print("moto is not installed: its line and budget are skipped")
+        else:
+            c_lambda = boto3.session.Session().client("lambda", region_name=REGION)
+
+    # ---- capture the emulator's exact answers for the canned floors -----------------------
+    cap = Capture()
+    c_emu.meta.events.register("after-call.appflow", cap)
+    bodies: Dict[str, Tuple[int, Dict[str, str], bytes]] = {}
+    with mock_appflow():
+        c_emu.list_flows()
+        bodies["list_empty"] = cap.last  # type: ignore[assignment]
+        c_emu.create_flow(**describe_flow_request("bench-describe"))
+        bodies["create"] = cap.last  # type: ignore[assignment]
+        populate(c_emu, "bench-handful", HANDFUL - 1)
+        c_emu.list_flows()
+        bodies["list_handful"] = cap.last  # type: ignore[assignment]
+        desc = c_emu.describe_flow(flowName="bench-describe")
+        bodies["describe"] = cap.last  # type: ignore[assignment]
+        assert len(desc["tasks"]) == 10
+    c_emu.meta.events.unregister("after-call.appflow", cap)
+    # sanity: the canned client answers what the emulator answered (and never reaches the network)
+    canned.set("ListFlows", *bodies["list_handful"])
+    canned.set("DescribeFlow", *bodies["describe"])
+    assert len(c_canned.list_flows()["flows"]) == HANDFUL
+    canned_desc = c_canned.describe_flow(flowName="bench-describe")
+    assert {k: v for k, v in canned_desc.items() if k != "ResponseMetadata"} == \
+        {k: v for k, v in desc.items() if k != "ResponseMetadata"}
+
+    res = Results()
+    print(f"appflow_emu core benchmark: {repeats} repeats x {n} calls in {chunks} interleaved chunks "
+          f"(+{wc} warm-up calls per chunk), python {platform.python_version()}, boto3 {boto3.__version__}, "
+          f"{os.cpu_count()} cpus", flush=True)
+
+    def same(kwargs: Dict[str, Any]) -> Callable[[str, int, int], Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
+        return lambda tag, warm, count: ([kwargs] * warm, [kwargs] * count)
+
+    def unique_flows(tag: str, warm: int, count: int) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+        return create_requests(f"w{tag}", warm), create_requests(f"c{tag}", count)
+
+    list_kw = same({})
+    desc_kw = same({"flowName": "bench-describe"})
+
+    # -- floors (no mock active) ------------------------------------------------------------
+    def stubbed(tag: str, warm: int, count: int) -> Iterator[Any]:
+        stub = Stubber(c_stub)
+        for _ in range(warm + count):
+            stub.add_response("list_flows", {"flows": []})
+        with stub:
+            yield (c_stub.list_flows, *list_kw(tag, warm, count))
+        stub.assert_no_pending_responses()
+
+    def canned_bench(operation: str, body: str, call: Callable[..., Any], kwargs_of: Any) -> Any:
+        @contextmanager
+        def make(tag: str, warm: int, count: int) -> Iterator[Any]:
+            canned.set(operation, *bodies[body])
+            yield (call, *kwargs_of(tag, warm, count))
+        return make
+
+    # -- emulator: a fresh mock per chunk -------------------------------------------------------
+    def emulated(flows: int, call: Callable[..., Any], kwargs_of: Any) -> Any:
+        @contextmanager
+        def make(tag: str, warm: int, count: int) -> Iterator[Any]:
+            with mock_appflow() as emu:
+                emu.set_quota("flows", 2 * (warm + count) + 1000)
+                if flows:
+                    c_emu.create_flow(**describe_flow_request("bench-describe"))
+                    populate(c_emu, "bench-handful", flows - 1)
+                yield (call, *kwargs_of(tag, warm, count))
+        return make
+
+    def moto_lambda(tag: str, warm: int, count: int) -> Iterator[Any]:
+        with moto_mock_aws():
+            yield (c_lambda.list_functions, *list_kw(tag, warm, count))
+
+    benches: List[Bench] = [
+        ("A", "A  list_flows, botocore Stubber", contextmanager(stubbed)),
+        ("B", "B  list_flows, canned before-send, empty list",
+         canned_bench("ListFlows", "list_empty", c_canned.list_flows, list_kw)),
+        ("B5", f"B5 list_flows, canned before-send, {HANDFUL} flows",
+         canned_bench("ListFlows", "list_handful", c_canned.list_flows, list_kw)),
+        ("Bd", "Bd describe_flow (10 tasks), canned before-send",
+         canned_bench("DescribeFlow", "describe", c_canned.describe_flow, desc_kw)),
+        ("Bc", "Bc create_flow, canned before-send",
+         canned_bench("CreateFlow", "create", c_canned.create_flow, unique_flows)),
+        ("E0", "emulator list_flows, empty account", emulated(0, c_emu.list_flows, list_kw)),
+        ("E5", f"emulator list_flows, {HANDFUL} flows", emulated(HANDFUL, c_emu.list_flows, list_kw)),
+        ("Ed", "emulator describe_flow (10 tasks)", emulated(HANDFUL, c_emu.describe_flow, desc_kw)),
+        ("Ec", "emulator create_flow (unique names)", emulated(0, c_emu.create_flow, unique_flows)),
+    ]
+    if c_lambda is not None:
+        benches.append(("M", "moto lambda list_functions (mock_aws)", contextmanager(moto_lambda)))
+    measure(benches, res, repeats, chunks, per_chunk, wc, "core")
+
+    # ---- scale: one page of 100 with 10,000 flows vs 100 flows -------------------------------
+    with mock_appflow() as emu:
+        emu.set_quota("flows", scale_flows + 1000)
+        t0 = time.perf_counter()
+        populate(c_small, "s", 100)
+        populate(c_big, "s", scale_flows)
+        populate_s = time.perf_counter() - t0
+        # the token of the last page of the big account, for the deep-page line
+        token = None
+        pages = 0
+        while True:
+            out = c_big.list_flows(maxResults=100, **({"nextToken": token} if token else {}))
+            pages += 1
+            if "nextToken" not in out:
+                break
+            token = out["nextToken"]
+        assert pages == -(-scale_flows // 100), pages
+        page_kw = same({"maxResults": 100})
+        deep_kw = same({"maxResults": 100, "nextToken": token})  # the last page
+
+        def in_mock(call: Callable[..., Any], kwargs_of: Any) -> Any:
+            @contextmanager
+            def make(tag: str, warm: int, count: int) -> Iterator[Any]:
+                yield (call, *kwargs_of(tag, warm, count))
+            return make
+
+        scale_chunk = max(1, scale_calls // chunks)
+        measure([
+            ("S100", "emulator list_flows(maxResults=100), 100 flows", in_mock(c_small.list_flows, page_kw)),
+            ("SBIG", f"emulator list_flows(maxResults=100), {scale_flows:,} flows, first page",
+             in_mock(c_big.list_flows, page_kw)),
+            ("SDEEP", f"emulator list_flows(maxResults=100), {scale_flows:,} flows, last page",
+             in_mock(c_big.list_flows, deep_kw)),
+        ], res, repeats, chunks, scale_chunk, max(2, scale_chunk // 5), "scale")
+
+    # ---- report ------------------------------------------------------------------------------
+    a = res.median("A")
+    print()
+    print(f"{'benchmark':<58} {'median µs':>10} {'min':>9} {'max':>9} {'x A':>6}")
+    print("-" * 96)
+    for key in res.order:
+        s = res.samples[key]
+        print(f"{res.labels[key]:<58} {statistics.median(s):>10.1f} {min(s):>9.1f} {max(s):>9.1f} "
+              f"{statistics.median(s) / a:>6.2f}")
+
+    budgets: List[Tuple[str, str, str, float]] = [
+        ("list_flows: emulator / canned before-send (5 flows)", "E5", "B5", 1.3),
+        ("list_flows: emulator / canned before-send (empty)", "E0", "B", 1.3),
+        ("describe_flow 10 tasks: emulator / canned same bytes", "Ed", "Bd", 1.3),
+        ("create_flow: emulator / canned before-send", "Ec", "Bc", 1.5),
+    ]
+    if "M" in res.samples:
+        budgets.append(("list_flows (empty) emulator / moto list_functions", "E0", "M", 0.6))
+        budgets.append(("list_flows (5 flows) emulator / moto list_functions", "E5", "M", 0.6))
+    budgets.append((f"list page of 100: {scale_flows:,} flows / 100 flows", "SBIG", "S100", 2.0))
+    budgets.append((f"last page of 100: {scale_flows:,} flows / 100 flows", "SDEEP", "S100", 2.0))
+
+    print()
+    print(f"{'ratio':<58} {'median':>7} {'paired':>7} {'budget':>7}  verdict")
+    print("-" * 96)
+    failed = []
+    checks = []
+    for label, num, den, budget in budgets:
+        ratio = res.median(num) / res.median(den)
+        paired = res.paired_ratio(num, den)
+        ok = ratio <= budget
+        if not ok:
+            failed.append(label)
+        checks.append({"check": label, "num": num, "den": den, "ratio": ratio, "paired_ratio": paired,
+                       "budget": budget, "pass": ok})
+        print(f"{label:<58} {ratio:>7.2f} {paired:>7.2f} {'<= ' + format(budget, '.1f'):>7}  {'PASS' if ok else 'FAIL'}")
+    print()
+    print(f"scale setup: {scale_flows + 100:,} create_flow calls through the API in {populate_s:.1f} s; "
+          f"whole run {time.time() - started:.0f} s")
+    if failed:
+        print(f"{len(failed)} budget(s) FAILED: " + "; ".join(failed))
+    else:
+        print("all budgets pass")
+
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "boto3": boto3.__version__, "cpus": os.cpu_count(),
+            "repeats": repeats, "calls": n, "chunks": chunks, "scale_flows": scale_flows, "scale_calls": scale_calls,
+            "benchmarks": {k: {"label": res.labels[k], "median_us": res.median(k), "samples_us": res.samples[k]}
+                           for k in res.order},
+            "checks": checks,
+        }, indent=2))
+    return 1 if failed and not args.no_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
