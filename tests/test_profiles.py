@@ -992,3 +992,61 @@ def test_retried_update_does_not_reapply_an_older_change(client):
     client.update_connector_profile(**first)  # a late retry of the first request
     [d] = client.describe_connector_profiles()["connectorProfileDetails"]
     assert d["connectorProfileProperties"]["Zendesk"]["instanceUrl"] == "https://two.zendesk.com"
+
+
+# -- every connector type that has profiles ----------------------------------------------------------
+
+_MORE_CONFIGS = {
+    "Amplitude": ("Amplitude", {}, {"apiKey": "k", "secretKey": "amplitude-secret"}),
+    "Datadog": ("Datadog", {"instanceUrl": "https://app.datadoghq.com"},
+                {"apiKey": "k", "applicationKey": "datadog-secret"}),
+    "Dynatrace": ("Dynatrace", {"instanceUrl": "https://abc.live.dynatrace.com"}, {"apiToken": "dynatrace-secret"}),
+    "Googleanalytics": ("GoogleAnalytics", {}, {"clientId": "cid", "clientSecret": "ga-secret-value"}),
+    "Infornexus": ("InforNexus", {"instanceUrl": "https://nexus.example.com"},
+                   {"accessKeyId": "AKID", "userId": "u", "secretAccessKey": "nexus-secret", "datakey": "dk"}),
+    "Singular": ("Singular", {}, {"apiKey": "singular-secret"}),
+    "Trendmicro": ("Trendmicro", {}, {"apiSecretKey": "trend-secret"}),
+    "Veeva": ("Veeva", {"instanceUrl": "https://x.veevavault.com"}, {"username": "u", "password": "veeva-secret"}),
+    "SAPOData": ("SAPOData", {"applicationHostUrl": "https://sap.example.com", "applicationServicePath": "/sap/opu",
+                              "portNumber": 443, "clientNumber": "100"},
+                 {"basicAuthCredentials": {"username": "u", "password": "sap-secret"}}),
+    "Pardot": ("Pardot", {"instanceUrl": "https://pi.pardot.com", "businessUnitId": "0Uv000000000001"},
+               {"accessToken": "pardot-secret"}),
+}
+
+
+@pytest.mark.parametrize("connector_type", sorted(_MORE_CONFIGS))
+def test_other_connector_types_create_with_minimal_config(client, appflow_mock, connector_type):
+    member, props, creds = _MORE_CONFIGS[connector_type]
+    req = {"connectorProfileName": f"p-{connector_type}", "connectorType": connector_type, "connectionMode": "Public",
+           "connectorProfileConfig": {"connectorProfileProperties": {member: props},
+                                      "connectorProfileCredentials": {member: creds}}}
+    client.create_connector_profile(**req)
+    [d] = client.describe_connector_profiles(connectorType=connector_type)["connectorProfileDetails"]
+    assert d["connectorProfileProperties"] == {member: props}
+    text = dump(d) + repr(appflow_mock.state("us-east-1").connector_profiles)
+    assert_no_secret(text, secrets_of(req))
+
+
+@pytest.mark.parametrize("connector_type", ["EventBridge", "LookoutMetrics", "Upsolver", "CustomerProfiles", "S3"])
+def test_connectors_without_profiles_reject_profiles(client, appflow_mock, connector_type):
+    req = {"connectorProfileName": "p", "connectorType": connector_type, "connectionMode": "Public",
+           "connectorProfileConfig": {"connectorProfileProperties": {}}}
+    msg = expect_error(client.create_connector_profile, "ValidationException", 400, **req)
+    assert connector_type.upper() in msg
+    assert len(appflow_mock.state("us-east-1").connector_profiles) == 0
+
+
+def test_sapodata_constraints_are_checked(client, appflow_mock):
+    member, props, creds = _MORE_CONFIGS["SAPOData"]
+    req = {"connectorProfileName": "sap", "connectorType": "SAPOData", "connectionMode": "Public",
+           "connectorProfileConfig": {"connectorProfileProperties": {member: dict(props, portNumber=70000,
+                                                                                     clientNumber="1000")},
+                                      "connectorProfileCredentials": {member: creds}}}
+    msg = expect_error(client.create_connector_profile, "ValidationException", 400, **req)
+    # clientNumber "1000" breaks both its length (3) and its pattern.
+    assert msg.startswith("3 validation errors detected: ")
+    assert ("Value '70000' at 'connectorProfileConfig.connectorProfileProperties.SAPOData.portNumber' failed to "
+            "satisfy constraint: Member must have value less than or equal to 65535") in msg
+    assert "at 'connectorProfileConfig.connectorProfileProperties.SAPOData.clientNumber'" in msg
+    assert len(appflow_mock.state("us-east-1").connector_profiles) == 0
