@@ -54,7 +54,15 @@ def _idempotent(state: Any, name: str, token: str, call: Call, params: Dict[str,
             f"The client token {token} was already used with a different {name} request.",
         )
     result = handler(call, params)
-    state.client_tokens[key] = (call.now, params, result)
+    tokens = state.client_tokens
+    tokens.pop(key, None)
+    tokens[key] = (call.now, params, result)
+    # Oldest first (insertion order): drop the tokens that are past the window.
+    while tokens:
+        oldest = next(iter(tokens))
+        if call.now - tokens[oldest][0] < IDEMPOTENCY_WINDOW:
+            break
+        del tokens[oldest]
     return result
 
 
