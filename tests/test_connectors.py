@@ -747,3 +747,46 @@ def test_registered_description_with_slash_is_echoed(client):
     register(client, "acme", description="a/b+c=d")
     [c] = client.list_connectors()["connectors"]
     assert c["connectorDescription"] == "a/b+c=d"
+
+
+def test_describe_connectors_pagination_survives_unregistering(client):
+    for label in ("c1", "c2", "c3"):
+        register(client, label)
+    size = len(BUILTIN_TYPES) + 1
+    first = client.describe_connectors(maxResults=size)
+    assert [c["connectorLabel"] for c in first["connectors"]] == ["c1"]
+    client.unregister_connector(connectorLabel="c1")
+    register(client, "c4")
+    rest = all_configurations(client, nextToken=first["nextToken"], maxResults=size)
+    assert rest["configs"] == {}
+    assert [c["connectorLabel"] for c in rest["connectors"]] == ["c2", "c3", "c4"]
+
+
+def test_describe_connectors_page_boundary_between_builtins_and_registrations(client):
+    register(client, "c1")
+    first = client.describe_connectors(maxResults=len(BUILTIN_TYPES))
+    assert len(first["connectorConfigurations"]) == len(BUILTIN_TYPES)
+    assert first.get("connectors", []) == []
+    rest = client.describe_connectors(nextToken=first["nextToken"])
+    assert rest["connectorConfigurations"] == {}
+    assert [c["connectorLabel"] for c in rest["connectors"]] == ["c1"]
+    assert "nextToken" not in rest
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(live=st.lists(st.integers(0, 6), unique=True, max_size=6), page=st.integers(1, 30),
+       only_custom=st.booleans())
+def test_describe_connectors_walk_is_complete(client, appflow_mock, live, page, only_custom):
+    appflow_mock.reset()
+    labels_ = [f"conn{i}" for i in live]
+    for label in labels_:
+        register(client, label)
+    kwargs: Dict[str, Any] = {"maxResults": page}
+    if only_custom:
+        kwargs["connectorTypes"] = ["CustomConnector"]
+    walked = all_configurations(client, **kwargs)
+    assert sorted(walked["configs"]) == ([] if only_custom else sorted(BUILTIN_TYPES))
+    assert [c["connectorLabel"] for c in walked["connectors"]] == labels_

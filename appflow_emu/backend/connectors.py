@@ -92,21 +92,36 @@ def detail(r: ConnectorRegistration) -> Dict[str, Any]:
 
 @operation("DescribeConnectors")
 def describe_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    """Built-in connectors first (a fixed list, paged by offset), then registered connectors
+    (paged by key, so unregistering one between pages skips or repeats nothing)."""
     wanted = p.get("connectorTypes") or None
-    builtins: List[Any] = [t for t in connector_types() if t != "CustomConnector" and (wanted is None or t in wanted)]
-    customs: List[Any] = []
-    if wanted is None or "CustomConnector" in wanted:
-        customs = list(call.state.registered_connectors.values())
-    everything = builtins + customs
-    start = decode_token("connectors", p.get("nextToken"))
+    builtins = [t for t in connector_types() if t != "CustomConnector" and (wanted is None or t in wanted)]
+    with_customs = wanted is None or "CustomConnector" in wanted
+    token = p.get("nextToken")
+    start, after = 0, 0
+    if token is not None:
+        try:
+            start, after = len(builtins), decode_token("connector-registrations", token)
+        except AppFlowError:
+            start = decode_token("connectors", token)
     limit = p.get("maxResults") or DEFAULT_PAGE
-    page = everything[start:start + limit]
-    out: Dict[str, Any] = {
-        "connectorConfigurations": {x: configuration(facts(x)) for x in page if isinstance(x, str)},
-        "connectors": [detail(x) for x in page if isinstance(x, ConnectorRegistration)],
-    }
-    if start + limit < len(everything):
-        out["nextToken"] = encode_token("connectors", start + limit)
+    page = builtins[start:start + limit]
+    out: Dict[str, Any] = {"connectorConfigurations": {t: configuration(facts(t)) for t in page}}
+    room = limit - len(page)
+    registrations: List[ConnectorRegistration] = []
+    next_token: Optional[str] = None
+    if start + len(page) < len(builtins):
+        next_token = encode_token("connectors", start + len(page))
+    elif with_customs and room > 0:
+        registrations, last = call.state._connectors.page(after, room)
+        if last is not None:
+            next_token = encode_token("connector-registrations", last)
+    elif with_customs and call.state._connectors.page(after, 1)[0]:
+        # The page ended exactly after the last built-in: continue from there.
+        next_token = encode_token("connectors", len(builtins))
+    out["connectors"] = [detail(r) for r in registrations]
+    if next_token is not None:
+        out["nextToken"] = next_token
     return out
 
 
