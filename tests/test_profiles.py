@@ -1069,3 +1069,44 @@ def test_profile_state_can_be_snapshotted_without_revealing_credentials(client, 
     as_dict = dataclasses.asdict(state.connector_profiles["zd"])
     assert as_dict["name"] == "zd"
     assert "zendesk-secret" not in repr(as_dict)
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+
+def _create_from_threads(requests: List[Dict[str, Any]]) -> List[str]:
+    """Create each request from its own thread and client; the outcome code of each."""
+    import threading
+
+    clients = [boto3.session.Session().client("appflow", region_name="us-east-1") for _ in requests]
+    outcomes: List[str] = [""] * len(requests)
+    barrier = threading.Barrier(len(requests))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            clients[i].create_connector_profile(**requests[i])
+            outcomes[i] = "ok"
+        except ClientError as exc:
+            outcomes[i] = exc.response["Error"]["Code"]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_quota_holds_under_concurrent_creates(client, appflow_mock):
+    appflow_mock.set_quota("connector_profiles", 5)
+    outcomes = _create_from_threads([profile_request(f"p{i}") for i in range(16)])
+    assert outcomes.count("ok") == 5
+    assert outcomes.count("ServiceQuotaExceededException") == 11
+    assert len(all_profiles(client)) == 5
+
+
+def test_one_winner_when_the_same_name_is_created_concurrently(client):
+    outcomes = _create_from_threads([profile_request("same") for _ in range(8)])
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("ConflictException") == 7
+    assert names(all_profiles(client)) == ["same"]
