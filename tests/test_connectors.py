@@ -12,6 +12,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appflow_emu.model.service import service_model
 from tests.helpers import profile_request
@@ -505,7 +507,7 @@ def zendesk(client):
 def test_list_connector_entities_shape(client, zendesk):
     out = client.list_connector_entities(connectorProfileName=zendesk)
     assert isinstance(out["connectorEntityMap"], dict)
-    for group, entities in out["connectorEntityMap"].items():
+    for entities in out["connectorEntityMap"].values():
         for e in entities:
             assert e["name"] and isinstance(e.get("hasNestedEntities", False), bool)
     by_type = client.list_connector_entities(connectorType="S3")
@@ -773,7 +775,6 @@ def test_describe_connectors_page_boundary_between_builtins_and_registrations(cl
     assert "nextToken" not in rest
 
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -19,6 +19,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import PROFILE_CONFIGS, flow_request, profile_request, salesforce_source
 
@@ -846,7 +848,6 @@ def test_connector_label_is_ignored_for_builtin_connectors(client):
 
 # -- properties ---------------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 _PROPERTY_SETTINGS = settings(max_examples=25, deadline=None,
                               suppress_health_check=[HealthCheck.function_scoped_fixture])

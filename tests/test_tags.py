@@ -12,6 +12,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import flow_request, profile_request
 
@@ -309,7 +311,6 @@ def test_keys_with_query_string_characters(client):
 
 # -- properties ---------------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 _keys = st.from_regex(r"[a-zA-Z][a-zA-Z+,\-./:=_]{0,20}", fullmatch=True).filter(lambda k: not k.startswith("aws:"))
 _values = st.from_regex(r"[ a-zA-Z0-9_+\-=.:/@]{0,30}", fullmatch=True)
