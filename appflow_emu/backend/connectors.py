@@ -1,7 +1,7 @@
 """The connector catalog and custom connector registrations.
 
 The catalog answers from the one table of connector facts (``appflow_emu.catalog``) that flow
-validation also reads. ``ENTITIES`` below is a small, fixed slice of the Salesforce, ServiceNow
+validation also reads. ``_ENTITY_TABLE`` below is a small, fixed slice of the Salesforce, ServiceNow
 and Zendesk schemas so that discovery code (list entities, then describe one) has something to
 walk; other connectors (S3, custom connectors, ...) still list no entities.
 """
