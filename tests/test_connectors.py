@@ -740,11 +740,6 @@ def test_describe_connectors_pages_through_registered_connectors(client):
     assert "nextToken" not in rest
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "strict mode (appflow_emu/model/validate.py output checks, run by intercept/dispatch.py) rejects "
-    "a description that RegisterConnector accepted: the model's input pattern for Description "
-    r"([\s\w/!@#+=.-]*) allows '/', '+', '=', but ConnectorDetail/ConnectorConfiguration."
-    r"connectorDescription's output pattern ([\w!@#\-.?,\s]*) does not, so echoing it raises EmulatorError"))
 def test_registered_description_with_slash_is_echoed(client):
     register(client, "acme", description="a/b+c=d")
     [c] = client.list_connectors()["connectors"]

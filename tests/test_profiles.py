@@ -821,9 +821,6 @@ def test_failed_create_does_not_burn_the_client_token(client, appflow_mock):
     assert names(all_profiles(client)) == ["zd"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "appflow_emu/intercept/dispatch.py _idempotent() stores the raw request params (credentials "
-    "included) in RegionState.client_tokens, a public attribute of the handle's state"))
 def test_no_handle_state_attribute_holds_credentials(client, appflow_mock):
     req = profile_request("zd")
     client.create_connector_profile(**req)
@@ -917,10 +914,6 @@ def test_delete_in_use_as_a_destination_is_a_conflict(client):
     assert client.describe_connector_profiles()["connectorProfileDetails"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "appflow_emu/backend/flows.py start_flow (and the run in executions.py) runs a flow whose connector "
-    "profile was force-deleted and report the run Successful; a run cannot reach the SaaS without "
-    "the profile, so start_flow should fail or the run should end in Error"))
 def test_flow_whose_profile_was_force_deleted_cannot_run_successfully(client):
     client.create_connector_profile(**profile_request("sf", "Salesforce"))
     client.create_flow(**flow_request("uses-sf", source=salesforce_source("sf")))
@@ -1053,11 +1046,6 @@ def test_sapodata_constraints_are_checked(client, appflow_mock):
     assert len(appflow_mock.state("us-east-1").connector_profiles) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "appflow_emu/backend/models.py Secret.__reduce__ raises TypeError, and Secret has no "
-    "__deepcopy__/__copy__, so copy.deepcopy(profile) and dataclasses.asdict(profile) of the handle's "
-    "ConnectorProfile objects raise 'connector credentials cannot be pickled'; a __deepcopy__ that "
-    "returns a redacting copy would keep pickling blocked and snapshots working"))
 def test_profile_state_can_be_snapshotted_without_revealing_credentials(client, appflow_mock):
     import dataclasses
 

@@ -21,12 +21,22 @@ def in_progress(flow: Flow) -> bool:
 
 
 def start_run(call: Call, flow: Flow) -> Execution:
+    result: Dict[str, Any] = {"bytesProcessed": 0, "bytesWritten": 0, "recordsProcessed": 0}
+    status = "Successful"
+    missing = [n for n in flow.profile_names() if n not in call.state.connector_profiles]
+    if missing:
+        # [guess] the run starts and fails: the connector cannot be reached without its profile.
+        status = "Error"
+        result["errorInfo"] = {
+            "putFailuresCount": 0,
+            "executionMessage": f"Connector Profile with name {missing[0]} does not exist.",
+        }
     execution = Execution(
         execution_id=call.state.emulator.new_uuid(),
-        status="Successful",
+        status=status,
         started_at=call.now,
         last_updated_at=call.now,
-        result={"bytesProcessed": 0, "bytesWritten": 0, "recordsProcessed": 0},
+        result=result,
     )
     flow.executions.append(execution)
     return execution

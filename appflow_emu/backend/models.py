@@ -1,6 +1,7 @@
 """The resources the backend keeps: plain dataclasses, one per AppFlow resource kind."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -20,6 +21,17 @@ class Secret:
         return "Secret(<redacted>)" if self._value is not None else "Secret(None)"
 
     __str__ = __repr__
+
+    def __copy__(self) -> "Secret":
+        return Secret(self._value)
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "Secret":
+        return Secret(copy.deepcopy(self._value, memo))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         raise TypeError("connector credentials cannot be pickled")

@@ -39,7 +39,8 @@ class RegionState:
         self._profiles: Index[ConnectorProfile] = Index()
         self._flows: Index[Flow] = Index()
         self._connectors: Index[ConnectorRegistration] = Index()
-        self.client_tokens: Dict[Tuple[str, str], Tuple[float, Dict[str, Any], Dict[str, Any]]] = {}
+        # (operation, client token) -> (time, sha256 of the request, first answer)
+        self.client_tokens: Dict[Tuple[str, str], Tuple[float, str, Dict[str, Any]]] = {}
         self._kms_arn: Optional[str] = None
 
     # read access for tests (live, read-only views)

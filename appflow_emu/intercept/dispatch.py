@@ -2,6 +2,7 @@
 headers and body out. Nothing here is written per operation."""
 from __future__ import annotations
 
+import hashlib
 import json
 from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
@@ -17,6 +18,7 @@ from appflow_emu.simulator import clock
 Response = Tuple[int, Dict[str, str], bytes]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_dumps_sorted = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 
 def _headers(request_id: str, body: bytes) -> Dict[str, str]:
@@ -45,9 +47,11 @@ def _idempotent(state: Any, name: str, token: str, call: Call, params: Dict[str,
     """A retry with the same client token and the same request gets the first answer again;
     the same token with a different request is a ConflictException ([guess] code)."""
     key = (name, token)
+    # A digest, not the request: requests carry credentials, which the handle must never show.
+    digest = hashlib.sha256(_dumps_sorted(params).encode()).hexdigest()
     seen = state.client_tokens.get(key)
     if seen is not None and call.now - seen[0] < IDEMPOTENCY_WINDOW:
-        if seen[1] == params:
+        if seen[1] == digest:
             return seen[2]
         raise AppFlowError(
             "ConflictException",
@@ -56,7 +60,7 @@ def _idempotent(state: Any, name: str, token: str, call: Call, params: Dict[str,
     result = handler(call, params)
     tokens = state.client_tokens
     tokens.pop(key, None)
-    tokens[key] = (call.now, params, result)
+    tokens[key] = (call.now, digest, result)
     # Oldest first (insertion order): drop the tokens that are past the window.
     while tokens:
         oldest = next(iter(tokens))
