@@ -74,10 +74,10 @@ def demo() -> int:
 
 
 def coverage(fmt: str = "markdown") -> int:
+    import botocore
+
     from appflow_emu.backend import HANDLERS
     from appflow_emu.model.service import operation_model, operation_names, service_model
-
-    import botocore
 
     rows = []
     for name in operation_names():

@@ -1,4 +1,3 @@
-import boto3
 
 from tests.helpers import flow_request
 
