@@ -65,6 +65,7 @@ class mock_appflow:  # noqa: N801 - named like moto's mock_aws
                 emulator = Emulator(seed=self.seed, strict=self.strict)
                 _provide_credentials()
                 hook.install()
+                hook.patch_clients()
                 hook.ACTIVE.emulator = emulator
             else:
                 emulator = hook.ACTIVE.emulator  # type: ignore[assignment]
@@ -81,6 +82,7 @@ class mock_appflow:  # noqa: N801 - named like moto's mock_aws
             self._emulator = None
             if not _started:
                 hook.ACTIVE.emulator = None
+                hook.unpatch_clients()
                 _restore_credentials()
 
     @property

@@ -441,3 +441,64 @@ def test_emulator_bug_surfaces_as_emulator_error(monkeypatch, appflow_mock):
     assert len(calls) == 1  # no retry
     # the emulator keeps working for other operations
     client.create_flow(**flow_request("after-bug"))
+
+
+PRE_IMPORT_SCRIPT = r'''
+import os
+for k in list(os.environ):
+    if k.startswith("AWS_"):
+        del os.environ[k]
+os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y", AWS_DEFAULT_REGION="us-east-1")
+import boto3
+from botocore.config import Config
+cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=0.2, read_timeout=0.2)
+default_client = boto3.client("appflow", endpoint_url="http://127.0.0.1:9", config=cfg)
+session_client = boto3.session.Session().client("appflow", endpoint_url="http://127.0.0.1:9", config=cfg)
+from appflow_emu import mock_appflow
+with mock_appflow():
+    default_client.create_flow(flowName="pre", triggerConfig={"triggerType": "OnDemand"},
+        sourceFlowConfig={"connectorType": "S3", "sourceConnectorProperties": {"S3": {"bucketName": "in-bucket"}}},
+        destinationFlowConfigList=[{"connectorType": "S3", "destinationConnectorProperties": {"S3": {"bucketName": "out-bucket"}}}],
+        tasks=[{"sourceFields": ["a"], "taskType": "Map", "destinationField": "a", "connectorOperator": {"S3": "NO_OP"}}])
+    print("names", [f["flowName"] for f in session_client.list_flows()["flows"]])
+try:
+    session_client.list_flows()
+    print("after: answered")
+except Exception as exc:
+    print("after:", type(exc).__name__)
+'''
+
+
+def test_clients_created_before_appflow_emu_import_are_intercepted(tmp_path):
+    """Without the pytest plugin (a plain script or unittest run) a client may exist before
+    appflow_emu is imported; its AppFlow calls must still never reach the network."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "pre_import.py"
+    script.write_text(PRE_IMPORT_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["PYTEST_PLUGINS"] = ""
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "names ['pre']" in out.stdout, out.stdout + out.stderr
+    assert "after: EndpointConnectionError" in out.stdout
+
+
+def test_no_patch_left_behind_and_user_patches_respected():
+    from unittest import mock as umock
+
+    from botocore.client import BaseClient
+
+    original = BaseClient.__dict__["_make_api_call"]
+    client = _client()
+    with mock_appflow():
+        with umock.patch("botocore.client.BaseClient._make_api_call", return_value={"patched": True}):
+            assert client.list_flows() == {"patched": True}
+        assert client.list_flows()["flows"] == []
+    assert BaseClient.__dict__["_make_api_call"] is original
+    with umock.patch("botocore.client.BaseClient._make_api_call", return_value={"user": 1}):
+        with mock_appflow():
+            client.list_flows()
+        assert client.list_flows() == {"user": 1}  # our stop did not undo the user's patch
+    assert BaseClient.__dict__["_make_api_call"] is original

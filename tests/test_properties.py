@@ -4,6 +4,7 @@
   exception but a botocore ClientError whose code the model defines;
 - input with exactly one constraint broken (enum, length, range, pattern, list size, a required
   member missing) gives a ValidationException (HTTP 400);
+- no error message echoes a credential sent under connectorProfileCredentials;
 - no failed request changes state (list_flows + describe_connector_profiles + list_connectors
   and the pre-created flow's runs, before and after).
 
@@ -15,6 +16,7 @@ reached too; create/update operations also draw from known-valid templates.
 from __future__ import annotations
 
 import copy
+import os
 import datetime as dt
 import re
 import string
@@ -50,7 +52,7 @@ ANY_XML_CHAR = r"\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF"
 PRINTABLE = string.ascii_letters + string.digits + " -_./:@!#+=,"
 
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("PROPS_EXAMPLES", "25")),
     deadline=None,
     database=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
@@ -414,6 +416,26 @@ def send(client: Any, op: str, request: Dict[str, Any]) -> Tuple[Optional[Dict[s
         return None, exc
 
 
+def secrets_in(request: Any, inside: bool = False) -> List[str]:
+    """Credential strings of a request (under connectorProfileCredentials), long enough to spot."""
+    out: List[str] = []
+    if isinstance(request, dict):
+        for k, v in request.items():
+            out += secrets_in(v, inside or k == "connectorProfileCredentials")
+    elif isinstance(request, list):
+        for v in request:
+            out += secrets_in(v, inside)
+    elif inside and isinstance(request, str) and len(request) >= 6 and request.strip() == request:
+        out.append(request)
+    return out
+
+
+def assert_no_secret_echoed(request: Dict[str, Any], err: ClientError) -> None:
+    message = err.response["Error"].get("Message", "")
+    for secret in secrets_in(request):
+        assert secret not in message, f"a credential was echoed in an error message: {message}"
+
+
 OPERATIONS = operation_names()
 
 
@@ -437,6 +459,7 @@ def test_valid_requests_get_modelled_answers(op, data):
             assert code in error_statuses(), f"{op}: unmodelled error code {code}"
             assert status == error_statuses()[code]
             assert status < 500, f"{op}: {code} {err}"
+            assert_no_secret_echoed(request, err)
             assert snapshot(client) == before, f"failed {op} ({code}) changed state"
         else:
             assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -466,6 +489,7 @@ def test_one_broken_constraint_is_a_validation_exception(op, data):
         assert err is not None, f"{op} accepted {path} = {bad!r}"
         assert err.response["Error"]["Code"] == "ValidationException", (path, bad, err)
         assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert_no_secret_echoed(broken, err)
         assert snapshot(client) == before, f"failed {op} changed state"
 
 

@@ -2,7 +2,8 @@
 
 It is registered once, at import, for every botocore session created afterwards (the way moto
 registers its handler), and on boto3's default session when a mock starts; so clients created
-before the mock starts are intercepted too. It answers before the request is signed or sent, so
+before the mock starts are intercepted too. Clients created even before appflow_emu was imported
+are reached through a wrapper of ``BaseClient._make_api_call`` installed while a mock is active. It answers before the request is signed or sent, so
 no AppFlow request can reach the network whatever ``endpoint_url`` the client has. The answer is
 a real HTTP-shaped response parsed by botocore's own rest-json parser: datetimes,
 ``ResponseMetadata`` and ``ClientError``/modelled exceptions are botocore's, exactly as with AWS.
@@ -90,3 +91,53 @@ def install() -> None:
     if session is not None:
         # unique_id makes this idempotent when the session already has the built-in handler.
         session._session.register(EVENT, before_call, unique_id=UNIQUE_ID)
+
+
+# -- clients created before appflow_emu was imported ------------------------------------------
+# Such clients copied their session's handlers before ours existed, so the event above never
+# reaches them; left alone, their calls would go to the network (to AWS, with whatever
+# credentials are around). While a mock is active, BaseClient._make_api_call is wrapped: the
+# first AppFlow call of each client registers the hook on that client's own emitter. The
+# wrapper is removed again when the last mock stops, unless something patched over it since.
+_HOOKED_ATTR = "_appflow_emu_hooked"
+_patch_lock = threading.Lock()
+_original_make_api_call: Any = None
+
+
+def _hook_client(client: Any) -> None:
+    try:
+        if client.meta.service_model.service_name != "appflow":
+            return
+        client.meta.events.register(EVENT, before_call, unique_id=UNIQUE_ID)
+        setattr(client, _HOOKED_ATTR, True)
+    except AttributeError:  # not a regular botocore client
+        return
+
+
+def _make_api_call(self: Any, operation_name: str, api_params: Dict[str, Any]) -> Any:
+    original = _original_make_api_call
+    if ACTIVE.emulator is not None and not getattr(self, _HOOKED_ATTR, False):
+        _hook_client(self)
+    return original(self, operation_name, api_params)
+
+
+def patch_clients() -> None:
+    """Make every botocore client, whenever created, reach the hook (called when a mock starts)."""
+    global _original_make_api_call
+    from botocore.client import BaseClient
+
+    with _patch_lock:
+        current = BaseClient.__dict__.get("_make_api_call")
+        if current is _make_api_call or current is None:
+            return
+        _original_make_api_call = current
+        BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
+def unpatch_clients() -> None:
+    """Undo :func:`patch_clients` (called when the last mock stops)."""
+    from botocore.client import BaseClient
+
+    with _patch_lock:
+        if BaseClient.__dict__.get("_make_api_call") is _make_api_call and _original_make_api_call is not None:
+            BaseClient._make_api_call = _original_make_api_call  # type: ignore[method-assign]
