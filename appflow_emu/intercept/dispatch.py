@@ -115,6 +115,7 @@ def handle(
                 result = handler(call, params)
             else:
                 result = _idempotent(state, op.name, token, call, params, handler)
+        result = op.prune_output(result)
         if emulator.strict and op.check_output is not None:
             errors = []
             op.check_output(result, None, errors)

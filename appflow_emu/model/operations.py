@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from botocore.model import OperationModel
 
+from appflow_emu.model.prune import output_pruner
 from appflow_emu.model.service import operation_model
 from appflow_emu.model.validate import Check, input_check, output_check
 
@@ -21,6 +22,7 @@ class OperationSpec:
     check_input: Optional[Check]
     check_output: Optional[Check]
     idempotency_member: Optional[str] = None  # e.g. clientToken
+    prune_output: Callable[[Any], Any] = lambda value: value
 
     def params_from_wire(
         self, body: Dict[str, Any], labels: Dict[str, str], query: Dict[str, Any]
@@ -68,6 +70,7 @@ def spec(name: str) -> OperationSpec:
         check_input=input_check(op.input_shape) if op.input_shape is not None else None,
         check_output=output_check(op.output_shape) if op.output_shape is not None else None,
         idempotency_member=token,
+        prune_output=output_pruner(op.output_shape) if op.output_shape is not None else (lambda value: value),
     )
 
 
