@@ -502,3 +502,37 @@ def test_no_patch_left_behind_and_user_patches_respected():
             client.list_flows()
         assert client.list_flows() == {"user": 1}  # our stop did not undo the user's patch
     assert BaseClient.__dict__["_make_api_call"] is original
+
+
+def test_invalid_response_is_an_emulator_error_in_strict_mode(monkeypatch):
+    def bad_output(call, params):
+        return {"flows": [{"flowName": 42}]}  # flowName must be a string
+
+    monkeypatch.setitem(registry.HANDLERS, "ListFlows", bad_output)
+    with mock_appflow(strict=True):
+        with pytest.raises(EmulatorError, match="ListFlows"):
+            _client().list_flows()
+    with mock_appflow(strict=False) as emu:
+        assert emu.strict is False
+        _client().list_flows()  # not checked; botocore parses what it gets
+
+
+def test_unmodelled_error_code_is_an_emulator_error(monkeypatch, appflow_mock):
+    from appflow_emu import AppFlowError
+
+    def raises_unknown(call, params):
+        raise AppFlowError("NoSuchThingException", "not in the model")
+
+    monkeypatch.setitem(registry.HANDLERS, "DescribeFlow", raises_unknown)
+    with pytest.raises(EmulatorError, match="NoSuchThingException"):
+        _client().describe_flow(flowName="some-flow")
+
+
+def test_modelled_errors_are_client_errors_with_status(appflow_mock):
+    client = _client()
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as info:
+        client.describe_flow(flowName="missing")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert info.value.response["ResponseMetadata"]["RetryAttempts"] == 0
+    with pytest.raises(client.exceptions.ValidationException):
+        client.describe_flow(flowName="has space")
