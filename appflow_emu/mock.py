@@ -9,7 +9,8 @@
 Nesting is safe: the set of started mocks is tracked (no counter that can go negative); the
 outermost start creates a fresh emulator with empty state, inner ones share it, and only the
 last stop deactivates. ``stop()`` on a mock that is not started does nothing. Fake credentials
-are put in the environment only if none are set, and the environment is restored exactly.
+are put in the environment only if none are set, and the environment is restored exactly (a
+variable someone else changed meanwhile, e.g. moto's ``mock_aws`` started inside, is left to them).
 """
 from __future__ import annotations
 
@@ -167,6 +168,10 @@ def _provide_credentials() -> None:
 
 def _restore_credentials() -> None:
     for name, value in _saved_env.items():
+        if os.environ.get(name) != FAKE_CREDENTIALS[name]:
+            # Changed since we set it (e.g. by moto's mock_aws, started inside ours and still
+            # active): it is no longer ours to restore.
+            continue
         if value is None:
             os.environ.pop(name, None)
         else:

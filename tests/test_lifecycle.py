@@ -22,6 +22,14 @@ AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", 
             "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 DEAD_ENDPOINT = "http://127.0.0.1:9"
 
+def _clear_aws_env(monkeypatch):
+    """Remove the AWS_* variables; setenv first so that monkeypatch restores each one exactly
+    (absent or not) whatever the code under test leaves behind."""
+    for name in AWS_VARS:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+
+
 
 def _client(region: str = REGION, **kwargs):
     return boto3.client("appflow", region_name=region, **kwargs)
@@ -271,8 +279,7 @@ def test_start_twice_on_one_mock_then_one_stop():
 # -- credentials ------------------------------------------------------------------------------
 
 def test_fake_credentials_when_none_set_and_env_restored(monkeypatch):
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
+    _clear_aws_env(monkeypatch)
     before = dict(os.environ)
     with mock_appflow():
         assert os.environ.get("AWS_ACCESS_KEY_ID")
@@ -283,8 +290,7 @@ def test_fake_credentials_when_none_set_and_env_restored(monkeypatch):
 
 
 def test_existing_credentials_untouched(monkeypatch):
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
+    _clear_aws_env(monkeypatch)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
     before = dict(os.environ)
@@ -297,8 +303,7 @@ def test_existing_credentials_untouched(monkeypatch):
 
 def test_partial_credentials_restored_exactly(monkeypatch):
     """Only a session token set: the mock provides keys and afterwards the token is back as it was."""
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
+    _clear_aws_env(monkeypatch)
     monkeypatch.setenv("AWS_SESSION_TOKEN", "user-token")
     before = dict(os.environ)
     with mock_appflow():
@@ -307,8 +312,7 @@ def test_partial_credentials_restored_exactly(monkeypatch):
 
 
 def test_nested_mocks_restore_credentials_once(monkeypatch):
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
+    _clear_aws_env(monkeypatch)
     before = dict(os.environ)
     with mock_appflow():
         inside = dict(os.environ)

@@ -14,6 +14,14 @@ REGION = "us-east-1"
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN",
             "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
+def _clear_aws_env(monkeypatch):
+    """Remove the AWS_* variables; setenv first so that monkeypatch restores each one exactly
+    (absent or not) whatever the code under test leaves behind."""
+    for name in AWS_VARS:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+
+
 
 def _exercise(s3, appflow, sts, emu):
     s3.create_bucket(Bucket="in-bucket")
@@ -88,8 +96,7 @@ def test_moto_does_not_see_appflow_state_and_vice_versa():
 
 @pytest.mark.parametrize("appflow_first", [True, False])
 def test_environment_restored_with_both(monkeypatch, appflow_first):
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
+    _clear_aws_env(monkeypatch)
     before = dict(os.environ)
     outer, inner = (mock_appflow(), mock_aws()) if appflow_first else (mock_aws(), mock_appflow())
     with outer:
@@ -99,3 +106,21 @@ def test_environment_restored_with_both(monkeypatch, appflow_first):
             appflow.list_flows()
             sts.get_caller_identity()
     assert dict(os.environ) == before
+
+
+def test_moto_keeps_working_when_appflow_mock_stops_first(monkeypatch):
+    """Non-nested use: appflow started, moto started, appflow stopped while moto is still
+    active. Our stop must not take away the credentials moto put in place."""
+    _clear_aws_env(monkeypatch)
+    af, moto = mock_appflow(), mock_aws()
+    af.start()
+    moto.start()
+    try:
+        af.stop()
+        assert get_emulator() is None
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="still-mocked")
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["still-mocked"]
+    finally:
+        af.stop()
+        moto.stop()
