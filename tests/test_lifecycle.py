@@ -540,3 +540,18 @@ def test_modelled_errors_are_client_errors_with_status(appflow_mock):
     assert info.value.response["ResponseMetadata"]["RetryAttempts"] == 0
     with pytest.raises(client.exceptions.ValidationException):
         client.describe_flow(flowName="has space")
+
+
+def test_uri_labels_with_special_characters_and_endpoint_prefix():
+    """Tag operations carry the ARN in the URL path: '#', '@' and '/' in it survive the round
+    trip, also behind an endpoint_url with a path prefix."""
+    with mock_appflow():
+        client = _client(endpoint_url=DEAD_ENDPOINT + "/some/prefix")
+        arn = client.create_flow(**flow_request("f.1@x#y"))["flowArn"]
+        assert arn.endswith(":flow/f.1@x#y")
+        client.tag_resource(resourceArn=arn, tags={"a": "b", "c/d": "e f"})
+        assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"a": "b", "c/d": "e f"}
+        client.untag_resource(resourceArn=arn, tagKeys=["a", "missing"])
+        assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"c/d": "e f"}
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.list_tags_for_resource(resourceArn=arn.replace("f.1@x#y", "f.1@x"))
