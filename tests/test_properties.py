@@ -16,8 +16,8 @@ reached too; create/update operations also draw from known-valid templates.
 from __future__ import annotations
 
 import copy
-import os
 import datetime as dt
+import os
 import re
 import string
 from typing import Any, Callable, Dict, List, Optional, Tuple

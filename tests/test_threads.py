@@ -231,7 +231,7 @@ def test_first_calls_of_a_process_from_many_threads(monkeypatch):
         with mock_appflow(seed=round_):
             barrier = threading.Barrier(THREADS)
 
-            def first_calls(client, t):
+            def first_calls(client, t, barrier=barrier):
                 barrier.wait()
                 try:
                     client.create_flow(**flow_request(f"first-{t}"))
