@@ -60,26 +60,28 @@ class _Compiler:
 
             return prune_structure
         if t == "list":
-            member = self.compile(shape.member)  # type: ignore[attr-defined]
-            if member is None:
+            item_pruner = self.compile(shape.member)  # type: ignore[attr-defined]
+            if item_pruner is None:
                 return None
+            prune_item: Prune = item_pruner
 
             def prune_list(value: Any) -> Any:
                 if type(value) is not list:
                     return value
-                new = [member(v) for v in value]
+                new = [prune_item(v) for v in value]
                 return value if all(a is b for a, b in zip(new, value)) else new
 
             return prune_list
         if t == "map":
-            member = self.compile(shape.value)  # type: ignore[attr-defined]
-            if member is None:
+            value_pruner = self.compile(shape.value)  # type: ignore[attr-defined]
+            if value_pruner is None:
                 return None
+            prune_value: Prune = value_pruner
 
             def prune_map(value: Any) -> Any:
                 if type(value) is not dict:
                     return value
-                new = {k: member(v) for k, v in value.items()}
+                new = {k: prune_value(v) for k, v in value.items()}
                 return value if all(new[k] is value[k] for k in value) else new
 
             return prune_map
