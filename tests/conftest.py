@@ -13,3 +13,97 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 def client(appflow_mock):
     """An AppFlow client inside an active mock (the plugin's appflow_mock fixture)."""
     return boto3.client("appflow", region_name="us-east-1")
+
+
+# --- Model-dependent markers -------------------------------------------------------------------
+# The suite runs against whatever botocore is installed (see tox.ini: a mid-2021 botocore has a
+# smaller AppFlow model).  These helpers skip what the installed model cannot express and hand
+# tests the model's own texts so that expected messages stay exact in every version.
+
+def _model():
+    from appflow_emu.model.service import service_model
+
+    return service_model()
+
+
+def has_operation(name: str) -> bool:
+    return name in _model().operation_names
+
+
+def has_shape(name: str) -> bool:
+    return name in _model().shape_names
+
+
+def has_member(shape: str, member: str) -> bool:
+    from appflow_emu.model.service import has_member as _has_member
+
+    return _has_member(shape, member)
+
+
+def enum_values(shape: str):
+    """The installed model's enum of ``shape`` (empty if the shape is absent)."""
+    return list(_model().shape_for(shape).enum) if has_shape(shape) else []
+
+
+def has_enum_value(shape: str, value: str) -> bool:
+    return value in enum_values(shape)
+
+
+def shape_meta(shape: str, key: str):
+    """A constraint of ``shape`` in the installed model (pattern, min, max), or None."""
+    return _model().shape_for(shape).metadata.get(key) if has_shape(shape) else None
+
+
+def member_meta(shape: str, member: str, key: str):
+    """A constraint of the shape that ``shape.member`` targets in the installed model."""
+    if not has_member(shape, member):
+        return None
+    return _model().shape_for(shape).members[member].metadata.get(key)
+
+
+def is_required(shape: str, member: str) -> bool:
+    return has_shape(shape) and member in _model().shape_for(shape).required_members
+
+
+def _botocore_version() -> str:
+    import botocore
+
+    return botocore.__version__
+
+
+def requires_operation(*names: str):
+    missing = [n for n in names if not has_operation(n)]
+    return pytest.mark.skipif(bool(missing), reason=f"installed botocore {_botocore_version()} has no AppFlow "
+                                                    f"operation {', '.join(missing)}")
+
+
+def requires_member(shape: str, *members: str):
+    missing = [m for m in members if not has_member(shape, m)]
+    return pytest.mark.skipif(bool(missing), reason=f"installed botocore {_botocore_version()}: AppFlow shape {shape} "
+                                                    f"has no member {', '.join(missing)}")
+
+
+def requires_enum_value(shape: str, *values: str):
+    missing = [v for v in values if not has_enum_value(shape, v)]
+    return pytest.mark.skipif(bool(missing), reason=f"installed botocore {_botocore_version()}: AppFlow enum {shape} "
+                                                    f"lacks {', '.join(missing)}")
+
+
+def requires_shape(*names: str):
+    missing = [n for n in names if not has_shape(n)]
+    return pytest.mark.skipif(bool(missing), reason=f"installed botocore {_botocore_version()} has no AppFlow "
+                                                    f"shape {', '.join(missing)}")
+
+
+def requires_constraint(shape: str, key: str, value=None):
+    """Skip unless ``shape`` carries constraint ``key`` (equal to ``value`` when given)."""
+    actual = shape_meta(shape, key)
+    ok = actual is not None if value is None else actual == value
+    want = key if value is None else f"{key}={value!r}"
+    return pytest.mark.skipif(not ok, reason=f"installed botocore {_botocore_version()}: AppFlow shape {shape} has "
+                                             f"no {want} (has {actual!r})")
+
+
+def when(condition: bool, reason: str):
+    """For pytest.param(..., marks=when(...)): skip the case unless ``condition`` holds."""
+    return pytest.mark.skipif(not condition, reason=f"installed botocore {_botocore_version()}: {reason}")

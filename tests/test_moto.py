@@ -5,10 +5,11 @@ import os
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from appflow_emu import get_emulator, mock_appflow
 from tests.helpers import flow_request, s3_destination, s3_source
+
+mock_aws = pytest.importorskip("moto", reason="moto is not installed").mock_aws
 
 REGION = "us-east-1"
 AWS_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN",

@@ -10,7 +10,7 @@ from typing import Any, Dict
 from botocore.model import Shape
 
 from appflow_emu.model.javaregex import translate
-from appflow_emu.model.service import operation_model
+from appflow_emu.model.service import operation_model, shape_metadata
 
 
 def _schema(shape: Shape, defs: Dict[str, Any]) -> Dict[str, Any]:
@@ -18,7 +18,7 @@ def _schema(shape: Shape, defs: Dict[str, Any]) -> Dict[str, Any]:
     if shape.name in defs:
         return ref
     defs[shape.name] = {}  # reserve (recursive shapes)
-    meta = shape.metadata
+    meta = shape_metadata(shape)
     t = shape.type_name
     s: Dict[str, Any]
     if t == "structure":
@@ -39,12 +39,13 @@ def _schema(shape: Shape, defs: Dict[str, Any]) -> Dict[str, Any]:
         key = shape.key  # type: ignore[attr-defined]
         s = {"type": "object", "additionalProperties": _schema(shape.value, defs)}  # type: ignore[attr-defined]
         key_schema: Dict[str, Any] = {}
-        if key.metadata.get("pattern"):
-            key_schema["pattern"] = _anchored(key.metadata["pattern"])
-        if key.metadata.get("max") is not None:
-            key_schema["maxLength"] = key.metadata["max"]
-        if key.metadata.get("min") is not None:
-            key_schema["minLength"] = key.metadata["min"]
+        key_meta = shape_metadata(key)
+        if key_meta.get("pattern"):
+            key_schema["pattern"] = _anchored(key_meta["pattern"])
+        if key_meta.get("max") is not None:
+            key_schema["maxLength"] = key_meta["max"]
+        if key_meta.get("min") is not None:
+            key_schema["minLength"] = key_meta["min"]
         if getattr(key, "enum", None):
             key_schema["enum"] = list(key.enum)
         if key_schema:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 import botocore.loaders
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel, ServiceModel, Shape
 
 SERVICE_NAME = "appflow"
 
@@ -90,3 +90,23 @@ def has_member(shape_name: str, member: str) -> bool:
     if shape_name not in model.shape_names:
         return False
     return member in getattr(model.shape_for(shape_name), "members", {})
+
+
+# Traits a shape's ``metadata`` may carry. Older botocores expose fewer of them through
+# ``Shape.metadata`` (1.20 has no ``pattern`` and no ``union``) although the model JSON they ship
+# defines them; the emulator must enforce what the installed model says, so read them raw.
+_CONSTRAINT_KEYS = ("required", "min", "max", "pattern", "sensitive", "enum", "idempotencyToken",
+                    "error", "exception", "union", "document")
+
+
+def shape_metadata(shape: Shape) -> Dict[str, Any]:
+    """``shape.metadata`` plus any constraint the installed botocore's Shape does not surface."""
+    meta = shape.metadata
+    raw = getattr(shape, "_shape_model", None) or {}
+    missing = [k for k in _CONSTRAINT_KEYS if k in raw and k not in meta]
+    if not missing:
+        return meta  # type: ignore[no-any-return]
+    meta = dict(meta)
+    for key in missing:
+        meta[key] = raw[key]
+    return meta

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from botocore.model import Shape
 
 from appflow_emu.model.javaregex import compile_java
+from appflow_emu.model.service import shape_metadata
 
 # A path is built lazily: (parent, name) tuples, formatted only when there is an error.
 Path = Optional[Tuple[Any, str]]
@@ -82,7 +83,7 @@ class Compiler:
         self._lock = threading.RLock()
 
     def compile(self, shape: Shape, sensitive: bool = False) -> Check:
-        sensitive = sensitive or bool(shape.metadata.get("sensitive"))
+        sensitive = sensitive or bool(shape_metadata(shape).get("sensitive"))
         key = (shape.name, sensitive)
         check = self._cache.get(key)
         if check is not None:
@@ -119,7 +120,7 @@ class Compiler:
         return builder(shape, sensitive)  # type: ignore[no-any-return]
 
     def _build_string(self, shape: Shape, sensitive: bool) -> Check:
-        meta = shape.metadata
+        meta = shape_metadata(shape)
         enum = frozenset(getattr(shape, "enum", None) or meta.get("enum") or ())
         enum_text = "[" + ", ".join(getattr(shape, "enum", None) or meta.get("enum") or ()) + "]"
         lo = meta.get("min")
@@ -148,8 +149,9 @@ class Compiler:
         return check
 
     def _build_number(self, shape: Shape, sensitive: bool, types: tuple, type_name: str) -> Check:
-        lo = shape.metadata.get("min")
-        hi = shape.metadata.get("max")
+        meta = shape_metadata(shape)
+        lo = meta.get("min")
+        hi = meta.get("max")
 
         def check(value: Any, path: Path, errors: list) -> None:
             if type(value) not in types:
@@ -195,8 +197,9 @@ class Compiler:
         return check
 
     def _build_list(self, shape: Shape, sensitive: bool) -> Check:
-        lo = shape.metadata.get("min")
-        hi = shape.metadata.get("max")
+        meta = shape_metadata(shape)
+        lo = meta.get("min")
+        hi = meta.get("max")
         member = self.compile(shape.member, sensitive)  # type: ignore[attr-defined]
 
         def check(value: Any, path: Path, errors: list) -> None:
@@ -217,8 +220,9 @@ class Compiler:
         return check
 
     def _build_map(self, shape: Shape, sensitive: bool) -> Check:
-        lo = shape.metadata.get("min")
-        hi = shape.metadata.get("max")
+        meta = shape_metadata(shape)
+        lo = meta.get("min")
+        hi = meta.get("max")
         key_check = self.compile(shape.key, sensitive)  # type: ignore[attr-defined]
         value_check = self.compile(shape.value, sensitive)  # type: ignore[attr-defined]
 
@@ -251,9 +255,10 @@ class Compiler:
         members: Dict[str, Check] = {}
         for name, member_shape in shape.members.items():  # type: ignore[attr-defined]
             members[name] = self.compile(member_shape, sensitive or name in _SECRET_MEMBERS)
-        required = tuple(shape.metadata.get("required") or ())
+        meta = shape_metadata(shape)
+        required = tuple(meta.get("required") or ())
         strict_unknown = self.strict_unknown
-        is_union = bool(shape.metadata.get("union"))
+        is_union = bool(meta.get("union"))
 
         def check(value: Any, path: Path, errors: list) -> None:
             if type(value) is not dict:
