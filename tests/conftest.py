@@ -50,15 +50,20 @@ def has_enum_value(shape: str, value: str) -> bool:
 
 
 def shape_meta(shape: str, key: str):
-    """A constraint of ``shape`` in the installed model (pattern, min, max), or None."""
-    return _model().shape_for(shape).metadata.get(key) if has_shape(shape) else None
+    """A constraint of ``shape`` in the installed model (pattern, min, max), or None. Read through
+    the emulator's shape_metadata: older botocores do not surface ``pattern`` in Shape.metadata."""
+    from appflow_emu.model.service import shape_metadata
+
+    return shape_metadata(_model().shape_for(shape)).get(key) if has_shape(shape) else None
 
 
 def member_meta(shape: str, member: str, key: str):
     """A constraint of the shape that ``shape.member`` targets in the installed model."""
+    from appflow_emu.model.service import shape_metadata
+
     if not has_member(shape, member):
         return None
-    return _model().shape_for(shape).members[member].metadata.get(key)
+    return shape_metadata(_model().shape_for(shape).members[member]).get(key)
 
 
 def is_required(shape: str, member: str) -> bool:
