@@ -43,17 +43,19 @@ class mock_appflow:  # noqa: N801 - named like moto's mock_aws
     """Emulate Amazon AppFlow for every boto3/botocore client in the process."""
 
     def __new__(cls, func: Optional[Callable[..., Any]] = None, *, seed: int = 0,
-                strict: Optional[bool] = None) -> Any:
+                strict: Optional[bool] = None, in_progress_polls: int = 0) -> Any:
         if func is not None:  # used bare: @mock_appflow
+            opts = {"seed": seed, "strict": strict, "in_progress_polls": in_progress_polls}
             if inspect.isclass(func):
-                return _wrap_class(func, seed, strict)
-            return _wrap_function(func, seed, strict)
+                return _wrap_class(func, opts)
+            return _wrap_function(func, opts)
         return super().__new__(cls)
 
     def __init__(self, func: Optional[Callable[..., Any]] = None, *, seed: int = 0,
-                 strict: Optional[bool] = None) -> None:
+                 strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
         self.seed = seed
         self.strict = strict
+        self.in_progress_polls = in_progress_polls
         self._emulator: Optional[Emulator] = None
 
     # -- start / stop ----------------------------------------------------------------------
@@ -63,7 +65,7 @@ class mock_appflow:  # noqa: N801 - named like moto's mock_aws
                 assert self._emulator is not None
                 return self._emulator
             if not _started:
-                emulator = Emulator(seed=self.seed, strict=self.strict)
+                emulator = Emulator(seed=self.seed, strict=self.strict, in_progress_polls=self.in_progress_polls)
                 _provide_credentials()
                 hook.install()
                 hook.patch_clients()
@@ -101,40 +103,43 @@ class mock_appflow:  # noqa: N801 - named like moto's mock_aws
     def __call__(self, target: F) -> F:
         """``@mock_appflow(seed=7)``: decorate a function, coroutine function or class."""
         if inspect.isclass(target):
-            return _wrap_class(target, self.seed, self.strict)  # type: ignore[return-value]
+            return _wrap_class(target, self._options())  # type: ignore[return-value]
         if callable(target):
-            return _wrap_function(target, self.seed, self.strict)
+            return _wrap_function(target, self._options())
         raise TypeError("mock_appflow(...) decorates a function or a class")
+
+    def _options(self) -> Dict[str, Any]:
+        return {"seed": self.seed, "strict": self.strict, "in_progress_polls": self.in_progress_polls}
 
     def __repr__(self) -> str:
         return f"<mock_appflow seed={self.seed} started={self in _started}>"
 
 
-def _wrap_function(func: F, seed: int, strict: Optional[bool]) -> F:
+def _wrap_function(func: F, opts: Dict[str, Any]) -> F:
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mock_appflow(seed=seed, strict=strict):
+            with mock_appflow(**opts):
                 return await func(*args, **kwargs)
 
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with mock_appflow(seed=seed, strict=strict):
+        with mock_appflow(**opts):
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _wrap_class(cls: type, seed: int, strict: Optional[bool]) -> type:
+def _wrap_class(cls: type, opts: Dict[str, Any]) -> type:
     if issubclass(cls, unittest.TestCase):
         # One mock per test spanning setUp, the test and tearDown.
         original_run = cls.run
 
         def run(self: Any, result: Any = None) -> Any:
-            with mock_appflow(seed=seed, strict=strict):
+            with mock_appflow(**opts):
                 return original_run(self, result)
 
         cls.run = run  # type: ignore[method-assign]
@@ -146,11 +151,11 @@ def _wrap_class(cls: type, seed: int, strict: Optional[bool]) -> type:
             continue
         attr = inspect.getattr_static(cls, name)
         if isinstance(attr, staticmethod):
-            wrapped: Any = staticmethod(_wrap_function(attr.__func__, seed, strict))
+            wrapped: Any = staticmethod(_wrap_function(attr.__func__, opts))
         elif isinstance(attr, classmethod):
-            wrapped = classmethod(_wrap_function(attr.__func__, seed, strict))
+            wrapped = classmethod(_wrap_function(attr.__func__, opts))
         elif inspect.isfunction(attr):
-            wrapped = _wrap_function(attr, seed, strict)
+            wrapped = _wrap_function(attr, opts)
         else:
             continue
         setattr(cls, name, wrapped)

@@ -11,7 +11,10 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 @pytest.fixture
 def client(appflow_mock):
-    """An AppFlow client inside an active mock (the plugin's appflow_mock fixture)."""
+    """An AppFlow client inside an active mock (the plugin's appflow_mock fixture). The buckets the
+    default flows of tests/helpers.py read and write exist, as they must for a run to succeed."""
+    appflow_mock.create_bucket("in-bucket")
+    appflow_mock.create_bucket("out-bucket")
     return boto3.client("appflow", region_name="us-east-1")
 
 
@@ -112,3 +115,9 @@ def requires_constraint(shape: str, key: str, value=None):
 def when(condition: bool, reason: str):
     """For pytest.param(..., marks=when(...)): skip the case unless ``condition`` holds."""
     return pytest.mark.skipif(not condition, reason=f"installed botocore {_botocore_version()}: {reason}")
+
+
+def enum_params(values, shape: str = "ConnectorType"):
+    """pytest.param per value, each skipped (with its reason) where the installed model's enum
+    ``shape`` lacks it."""
+    return [pytest.param(v, marks=requires_enum_value(shape, v), id=str(v)) for v in values]

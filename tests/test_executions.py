@@ -79,10 +79,16 @@ def test_never_run_flow_has_no_records(client, flow):
     assert "lastRunExecutionDetails" not in d
 
 
-def test_scheduled_draft_flow_has_no_records(client):
+def test_scheduled_flow_runs_once_at_activation(client, appflow_mock):
+    appflow_mock.create_bucket("out-bucket")
+    appflow_mock.create_bucket("in-bucket")
     client.create_flow(**flow_request("s1", trigger="Scheduled"))
-    client.start_flow(flowName="s1")  # activates; no run is returned
-    assert "lastRunExecutionDetails" not in client.describe_flow(flowName="s1")
+    assert client.describe_flow_execution_records(flowName="s1")["flowExecutions"] == []  # Draft: no runs
+    assert "executionId" not in client.start_flow(flowName="s1")  # activates; no run id is returned
+    # [seen] a rate schedule without a start time runs once at activation
+    (run,) = client.describe_flow_execution_records(flowName="s1")["flowExecutions"]
+    assert run["executionStatus"] == "Successful"
+    assert client.describe_flow(flowName="s1")["lastRunExecutionDetails"]["mostRecentExecutionStatus"] == "Successful"
 
 
 def test_record_fields(client, flow):

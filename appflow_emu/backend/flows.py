@@ -61,6 +61,12 @@ def _check_profile(state: RegionState, config: Dict[str, Any], f: ConnectorFacts
     if not name:
         raise fail(f"Connector Profile Name is required for connector type {f.connector_type}")
     profile = get_profile(state, name)
+    if name in state.emulator.invalid_credentials:
+        raise AppFlowError(
+            "ConnectorAuthenticationException",
+            f"The connector rejected the credentials of connector profile {name}. "
+            "Update the connector profile with valid credentials.",
+        )
     if profile.connector_type != f.connector_type:
         raise fail(
             f"Connector Profile {name} is of connector type {profile.connector_type}, "
@@ -268,7 +274,9 @@ def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 @operation("DescribeFlow")
 def describe_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    return describe(get_flow(call.state, p["flowName"]))
+    flow = get_flow(call.state, p["flowName"])
+    executions.observe(flow, call.now)
+    return describe(flow)
 
 
 @operation("ListFlows")
@@ -289,6 +297,7 @@ def update_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if trigger["triggerType"] != flow.trigger_type:
         # [guess] a flow keeps its status; changing the trigger type starts it over as new.
         flow.status = "Active" if trigger["triggerType"] == "OnDemand" else "Draft"
+        executions.deactivate(state, flow)
     flow.trigger_config = trigger
     flow.source = source
     flow.destinations = destinations
@@ -317,19 +326,25 @@ def delete_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         if executions.in_progress(flow):
             raise conflict(f"Flow {flow.name} has a run in progress. Use forceDelete to delete it.")
     state._flows.remove(flow.name)
+    executions.deactivate(state, flow)
     return {}
 
 
 @operation("StartFlow")
 def start_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    flow = get_flow(call.state, p["flowName"])
+    state = call.state
+    flow = get_flow(state, p["flowName"])
     if flow.trigger_type == "OnDemand":
+        if state.emulator.conflict_on_concurrent_start and executions.in_progress(flow):
+            raise conflict(f"Flow {flow.name} has a run in progress.")  # [guess] text
         execution = executions.start_run(call, flow)
         return {"flowArn": flow.arn, "flowStatus": flow.status, "executionId": execution.execution_id}
     if flow.status == "Active":
         raise conflict(f"Flow {flow.name} is already active.")  # [seen] an error; [guess] the code
     flow.status = "Active"
     flow.status_message = None
+    executions.activate(state, flow, call.now)
+    executions.catch_up(state, call.now)  # a rate schedule without a start time runs at activation
     return {"flowArn": flow.arn, "flowStatus": flow.status}
 
 
@@ -344,4 +359,5 @@ def stop_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if flow.status != "Active":
         raise conflict(f"Flow {flow.name} is not active; its status is {flow.status}.")
     flow.status = "Suspended"
+    executions.deactivate(call.state, flow)
     return {"flowArn": flow.arn, "flowStatus": flow.status}

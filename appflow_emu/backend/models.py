@@ -61,6 +61,10 @@ class Execution:
     result: Dict[str, Any] = field(default_factory=dict)
     data_pull_start: Optional[float] = None
     data_pull_end: Optional[float] = None
+    trigger: str = "OnDemand"  # what started it: OnDemand, Scheduled or Event
+    polls_left: int = 0  # describe polls it still shows InProgress for
+    final_status: Optional[str] = None  # what it reports once the polls are used up
+    final_result: Optional[Dict[str, Any]] = None
 
 
 @dataclass
@@ -82,9 +86,16 @@ class Flow:
     status_message: Optional[str] = None
     tags: Dict[str, str] = field(default_factory=dict)
     schema_version: int = 1
+    # schedules: when the flow was last activated, the last tick materialised, the end of the
+    # last successful incremental window, and the count of consecutive failed scheduled runs
+    activated_at: Optional[float] = None
+    last_tick: Optional[float] = None
+    incremental_mark: Optional[float] = None
+    consecutive_failures: int = 0
     source_label: Optional[str] = None  # custom connector labels, from the profiles
     destination_label: Optional[str] = None
     executions: List[Execution] = field(default_factory=list)  # oldest first
+    active: List[Execution] = field(default_factory=list)  # runs InProgress or CancelStarted
 
     @property
     def trigger_type(self) -> str:

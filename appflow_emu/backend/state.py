@@ -11,10 +11,13 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from datetime import timedelta
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from appflow_emu.backend.models import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.backend.pagination import Index
+from appflow_emu.simulator import clock
+from appflow_emu.simulator.dataplane import DataPlane
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -42,6 +45,7 @@ class RegionState:
         # (operation, client token) -> (time, sha256 of the request, first answer)
         self.client_tokens: Dict[Tuple[str, str], Tuple[float, str, Dict[str, Any]]] = {}
         self._kms_arn: Optional[str] = None
+        self.scheduled: Set[str] = set()  # names of active Scheduled flows (ticked lazily)
 
     # read access for tests (live, read-only views)
     @property
@@ -86,15 +90,27 @@ class Call:
 class Emulator:
     """The handle a mock yields: the backend's state and the test's control plane.
 
-    - ``state(region=..., account_id=...)``: read access to one account and region.
+    State (read-only views):
+    - ``state(region=..., account_id=...)``: one account and region (flows, profiles, ...).
+    - ``states()``: every (account, region) touched so far.
     - ``reset()``: forget everything (ids restart from the seed).
-    - ``set_quota(name, value)``: lower a service quota (``flows``, ``connector_profiles``,
-      ``custom_connectors``) to test quota errors cheaply.
-    - ``caller_arn``: the identity written to ``createdBy``/``lastUpdatedBy``
-      (``{account}`` is replaced by the account id).
+
+    Test data and results (the simulator's data plane, ``data``):
+    - ``add_source_records(connector_type, entity, records, profile=None)``, ``source_records(...)``
+    - ``create_bucket``, ``put_object``, ``get_object``, ``list_objects`` (moto's S3 when moto is active)
+    - ``destination_records(flow_name, execution_id=None)``: what a run delivered
+
+    Time and faults:
+    - ``advance(timedelta)``: move the emulator's clock (scheduled runs materialise)
+    - ``in_progress_polls`` / ``set_in_progress_polls(flow, n)``: describe polls a run stays InProgress
+    - ``conflict_on_concurrent_start``: start_flow during a run in progress -> ConflictException
+    - ``fail_next_execution(flow, message)``, ``fail_records(flow, predicate)``,
+      ``invalidate_credentials(profile)``
+    - ``set_quota(name, value)``: lower ``flows``, ``connector_profiles``, ``custom_connectors``
+    - ``caller_arn``: the identity in ``createdBy``/``lastUpdatedBy`` (``{account}`` is replaced)
     """
 
-    def __init__(self, seed: int = 0, strict: Optional[bool] = None) -> None:
+    def __init__(self, seed: int = 0, strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
         self.seed = seed
         if strict is None:
             strict = os.environ.get("APPFLOW_EMU_STRICT", "") not in ("", "0", "false")
@@ -103,6 +119,13 @@ class Emulator:
         self._lock = threading.RLock()
         self._states: Dict[Tuple[str, str], RegionState] = {}
         self.quotas = dict(DEFAULT_QUOTAS)
+        self.data = DataPlane()
+        self.in_progress_polls = int(in_progress_polls)
+        self.conflict_on_concurrent_start = False
+        self._polls: Dict[str, int] = {}
+        self._forced: Dict[str, List[str]] = {}
+        self.invalid_credentials: Set[str] = set()
+        self.clock_offset = 0.0
         self._reset_ids()
 
     def _reset_ids(self) -> None:
@@ -128,12 +151,121 @@ class Emulator:
         with self._lock:
             self._states.clear()
             self.quotas = dict(DEFAULT_QUOTAS)
+            self.data.reset()
+            self._polls.clear()
+            self._forced.clear()
+            self.invalid_credentials.clear()
+            self.clock_offset = 0.0
             self._reset_ids()
 
     def set_quota(self, name: str, value: int) -> None:
         if name not in DEFAULT_QUOTAS:
             raise KeyError(f"unknown quota {name!r}; known: {sorted(DEFAULT_QUOTAS)}")
         self.quotas[name] = int(value)
+
+    # -- time ------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The emulator's clock: the process clock (freezegun and time-machine move it) plus ``advance``."""
+        return clock.now() + self.clock_offset
+
+    def advance(self, delta: Union[timedelta, float]) -> None:
+        """Move the emulator's clock forward; scheduled runs whose ticks are passed materialise now."""
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.clock_offset += seconds
+        self.tick()
+
+    def tick(self) -> None:
+        """Materialise due scheduled runs in every region (done anyway on every AppFlow call)."""
+        from appflow_emu.backend.executions import catch_up
+
+        now = self.now()
+        for state in list(self._states.values()):
+            with state.lock:
+                catch_up(state, now)
+
+    # -- runs ------------------------------------------------------------------------------
+    def set_in_progress_polls(self, flow_name: str, polls: int) -> None:
+        self._polls[flow_name] = int(polls)
+
+    def polls_for(self, flow_name: str) -> int:
+        return self._polls.get(flow_name, self.in_progress_polls)
+
+    def fail_next_execution(self, flow_name: str, message: str = "The flow run failed.") -> None:
+        """The flow's next run ends in Error with this executionMessage."""
+        with self._lock:
+            self._forced.setdefault(flow_name, []).append(message)
+
+    def take_forced_failure(self, flow_name: str) -> Optional[str]:
+        with self._lock:
+            queue = self._forced.get(flow_name)
+            return queue.pop(0) if queue else None
+
+    def fail_records(self, flow_name: str, predicate: Optional[Callable[[Dict[str, Any]], Any]]) -> None:
+        """Records of this flow for which ``predicate(record)`` is true (or a message) fail to write.
+        ``None`` removes the rule."""
+        with self.data.lock:
+            if predicate is None:
+                self.data.record_failures.pop(flow_name, None)
+            else:
+                self.data.record_failures[flow_name] = predicate
+
+    def invalidate_credentials(self, profile_name: str, invalid: bool = True) -> None:
+        """The connector now rejects this profile's credentials: AppFlow answers
+        ConnectorAuthenticationException where it checks them, and runs fail."""
+        if invalid:
+            self.invalid_credentials.add(profile_name)
+        else:
+            self.invalid_credentials.discard(profile_name)
+
+    # -- test data -------------------------------------------------------------------------
+    def add_source_records(self, connector_type: str, entity: str, records: Iterable[Dict[str, Any]],
+                           profile: Optional[str] = None) -> None:
+        """Seed records a SaaS source entity will return; active Event-triggered flows on it run."""
+        from appflow_emu.backend.executions import run_event_flows
+        from appflow_emu.catalog.connectors import normalize_connector_type
+
+        rows = [dict(r) for r in records]
+        ct = normalize_connector_type(connector_type)
+        self.data.seed(ct, entity, rows, profile)
+        now = self.now()
+        for state in list(self._states.values()):
+            with state.lock:
+                run_event_flows(state, ct, entity, profile, rows, now)
+
+    def source_records(self, connector_type: str, entity: str, profile: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The entity's current records (what a source reads, after any SaaS destination wrote)."""
+        return [dict(r) for r in self.data.dataset(connector_type, entity, profile)]
+
+    def destination_records(self, flow_name: str, execution_id: Optional[str] = None,
+                            region: str = DEFAULT_REGION, account_id: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The records a run of the flow delivered (the newest run when no id is given)."""
+        key = (account_id or current_account_id(), region, flow_name)
+        with self.data.lock:
+            runs = self.data.delivered.get(key) or {}
+            if execution_id is None:
+                if not runs:
+                    return []
+                execution_id = next(reversed(runs))
+            if execution_id not in runs:
+                raise KeyError(f"flow {flow_name!r} has no execution {execution_id!r}")
+            return [dict(r) for r in runs[execution_id]]
+
+    def create_bucket(self, bucket: str) -> None:
+        self.data.store().create_bucket(bucket)
+
+    def put_object(self, bucket: str, key: str, body: Union[bytes, str]) -> None:
+        store = self.data.store()
+        if not store.bucket_exists(bucket):
+            store.create_bucket(bucket)
+        store.put(bucket, key, body.encode() if isinstance(body, str) else body)
+
+    def get_object(self, bucket: str, key: str) -> bytes:
+        return bytes(self.data.store().get(bucket, key))
+
+    def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
+        return list(self.data.store().list(bucket, prefix))
 
     # -- ids (deterministic from the seed) ---------------------------------------------------
     def new_uuid(self) -> str:

@@ -141,3 +141,23 @@ def facts_table() -> Dict[str, ConnectorFacts]:
 
 def facts(connector_type: str) -> ConnectorFacts:
     return facts_table()[connector_type]
+
+
+# [doc]/[guess] The timestamp field incremental pulls use when the flow names none
+# (incrementalPullConfig.datetimeTypeFieldName). ServiceNow's is documented; the rest follow each
+# SaaS's "last modified" field.
+DEFAULT_TIMESTAMP_FIELD: Dict[str, str] = {
+    "Salesforce": "LastModifiedDate", "Servicenow": "sys_updated_on", "Zendesk": "updated_at",
+    "Marketo": "updatedAt", "Slack": "ts", "Pardot": "updated_at", "Veeva": "modified_date__v",
+    "SAPOData": "LastChangeDateTime",
+}
+FALLBACK_TIMESTAMP_FIELD = "updated_at"
+
+
+def normalize_connector_type(name: str) -> str:
+    """The ConnectorType enum spelling of a connector name, whatever its case (ServiceNow -> Servicenow)."""
+    lowered = name.lower()
+    for ct in connector_types():
+        if ct.lower() == lowered:
+            return ct
+    raise ValueError(f"unknown connector type {name!r}; known: {', '.join(connector_types())}")

@@ -13,7 +13,7 @@ from appflow_emu.errors import AppFlowError, EmulatorError
 from appflow_emu.model.operations import OperationSpec, spec
 from appflow_emu.model.service import error_statuses, route
 from appflow_emu.model.validate import format_errors, format_path
-from appflow_emu.simulator import clock
+from appflow_emu.backend.executions import catch_up
 
 Response = Tuple[int, Dict[str, str], bytes]
 
@@ -108,8 +108,10 @@ def handle(
                 "model has; please report it"
             )
         state = emulator.state(region, account_id)
-        call = Call(state, op.name, clock.now(), emulator.caller_for(account_id))
+        call = Call(state, op.name, emulator.now(), emulator.caller_for(account_id))
         with state.lock:
+            if state.scheduled:
+                catch_up(state, call.now)  # scheduled runs whose ticks the clock has passed
             token = params.get(op.idempotency_member) if op.idempotency_member else None
             if token is None:
                 result = handler(call, params)

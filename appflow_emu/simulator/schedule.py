@@ -154,3 +154,130 @@ def parse(expression: str) -> Schedule:
                 )
         return Schedule(expression, "cron", cron_fields=fields)
     raise ScheduleError(f"Invalid schedule expression: {expression}")
+
+
+# -- when a schedule fires -------------------------------------------------------------------------
+# Times are UTC epoch seconds; AppFlow's ``timezone`` member is kept as a label only.
+
+def _expand(field: str, index: int) -> Optional[set]:
+    """The plain numeric values of a field (None for ``?``; special day tokens are handled apart)."""
+    if field == "?":
+        return None
+    lo, hi = _RANGES[index]
+    names = _MONTHS if index == 3 else _WEEKDAYS if index == 4 else None
+    out: set = set()
+    for part in field.split(","):
+        if part in ("L", "LW") or part.endswith(("W", "L")) or "#" in part:
+            continue
+        base, slash, step_text = part.partition("/")
+        step = int(step_text) if slash else 1
+        if base == "*":
+            first, last = lo, hi
+        elif "-" in base:
+            a, _, b = base.partition("-")
+            first, last = _number(a, lo, hi, names), _number(b, lo, hi, names)  # type: ignore[assignment]
+        else:
+            first = _number(base, lo, hi, names)  # type: ignore[assignment]
+            last = hi if slash else first
+        out.update(range(first, last + 1, step))
+    return out
+
+
+def _day_matches(fields: List[str], day: "date_type") -> bool:
+    import calendar
+
+    dom_field, month_field, dow_field, year_field = fields[2], fields[3], fields[4], fields[5]
+    years = _expand(year_field, 5)
+    if years is not None and day.year not in years:
+        return False
+    months = _expand(month_field, 3)
+    if months is not None and day.month not in months:
+        return False
+    last_day = calendar.monthrange(day.year, day.month)[1]
+    aws_dow = (day.isoweekday() % 7) + 1  # SUN=1 .. SAT=7
+    if dom_field != "?":
+        days = _expand(dom_field, 2) or set()
+        for part in dom_field.split(","):
+            if part == "L" and day.day == last_day:
+                return True
+            if part == "LW" and day.day == _last_weekday(day.year, day.month, last_day):
+                return True
+            if part.endswith("W") and part[:-1].isdigit() and day.day == _nearest_weekday(day, int(part[:-1]), last_day):
+                return True
+        return day.day in days
+    for part in dow_field.split(","):
+        if part == "L" and aws_dow == 7:
+            return True
+        if part.endswith("L") and len(part) > 1:
+            wanted = _number(part[:-1], 1, 7, _WEEKDAYS)
+            if wanted == aws_dow and day.day + 7 > last_day:
+                return True
+        if "#" in part:
+            d, _, nth = part.partition("#")
+            if _number(d, 1, 7, _WEEKDAYS) == aws_dow and (day.day - 1) // 7 + 1 == int(nth):
+                return True
+    dows = _expand(dow_field, 4) or set()
+    return aws_dow in dows
+
+
+def _last_weekday(year: int, month: int, last_day: int) -> int:
+    from datetime import date
+
+    d = last_day
+    while date(year, month, d).isoweekday() > 5:
+        d -= 1
+    return d
+
+
+def _nearest_weekday(day: "date_type", wanted: int, last_day: int) -> int:
+    from datetime import date
+
+    wanted = min(wanted, last_day)
+    wd = date(day.year, day.month, wanted).isoweekday()
+    if wd == 6:
+        return wanted - 1 if wanted > 1 else wanted + 2
+    if wd == 7:
+        return wanted + 1 if wanted < last_day else wanted - 2
+    return wanted
+
+
+from datetime import date as date_type  # noqa: E402  (used in annotations above)
+
+
+def fire_times(schedule: Schedule, anchor: float, after: float, until: float) -> List[float]:
+    """Tick times t with after < t <= until and t >= anchor. Rate schedules tick at anchor + k*period
+    (the anchor is the first run); cron schedules at every matching UTC minute."""
+    if until <= after:
+        return []
+    if schedule.rate_seconds is not None:
+        period = schedule.rate_seconds
+        lo = max(after, anchor - 1e-9)
+        k = max(0, int((lo - anchor) // period))
+        out = []
+        t = anchor + k * period
+        while t <= until:
+            if t > after and t >= anchor:
+                out.append(t)
+            k += 1
+            t = anchor + k * period
+        return out
+    assert schedule.cron_fields is not None
+    from datetime import datetime, timedelta, timezone
+
+    fields = schedule.cron_fields
+    minutes = sorted(_expand(fields[0], 0) or ())
+    hours = sorted(_expand(fields[1], 1) or ())
+    start = max(after, anchor - 1e-9)
+    day = datetime.fromtimestamp(start, tz=timezone.utc).date()
+    last = datetime.fromtimestamp(until, tz=timezone.utc).date()
+    out: List[float] = []
+    while day <= last:
+        if _day_matches(fields, day):
+            midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+            for h in hours:
+                for m in minutes:
+                    t = midnight + h * 3600 + m * 60
+                    if t > after and t >= anchor and t <= until:
+                        out.append(t)
+        day += timedelta(days=1)
+    return out

@@ -1,0 +1,109 @@
+"""One run: source -> compiled tasks -> sink, and the execution record's numbers from what moved.
+
+Nothing here raises: a RunFailure ends the run in Error with its message; records that fail to
+convert or write are counted in ``putFailuresCount`` (the run then ends in Error too); anything
+unexpected is a bug in the emulator and surfaces as EmulatorError.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Iterator, List, Optional
+
+from appflow_emu.simulator.core import Record, RecordFailure, RunContext, RunFailure, SinkResult
+from appflow_emu.simulator.dataplane import RunData
+
+
+def _guarded(compiled: Any, records: Iterable[Record], failures: List[str]) -> Iterator[Record]:
+    """Run the compiled tasks; a RecordFailure fails that record only and the stream goes on."""
+    it = iter(records)
+    while True:
+        try:
+            for out in compiled(it):
+                yield out
+            return
+        except RecordFailure as failure:
+            failures.append(failure.message)
+
+
+class Outcome:
+    def __init__(self, status: str, result: Dict[str, Any], delivered: List[Record]) -> None:
+        self.status = status
+        self.result = result
+        self.delivered = delivered
+
+
+def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = None,
+        forced_failure: Optional[str] = None) -> Outcome:
+    from appflow_emu.simulator import sources
+
+    compile_tasks, sink_for = _parts()
+
+    task_failures: List[str] = []
+    result: Dict[str, Any]
+    try:
+        if forced_failure is not None:
+            raise RunFailure(forced_failure)
+        compiled = compile_tasks(tasks, ctx.source["connectorType"])
+        sink = sink_for(ctx.destination)
+        records = _guarded(compiled, sources.read(ctx, changed), task_failures)
+        written: SinkResult = sink.write(ctx, records, list(getattr(compiled, "partition_keys", []) or []))
+    except RunFailure as failure:
+        result = {
+            "bytesProcessed": ctx.bytes_read,
+            "bytesWritten": 0,
+            "recordsProcessed": ctx.records_read,
+            "errorInfo": {"putFailuresCount": len(task_failures), "executionMessage": _clean(failure.message)},
+        }
+        return Outcome("Error", result, [])
+    failures = written.put_failures + len(task_failures)
+    result = {
+        "bytesProcessed": ctx.bytes_read,
+        "bytesWritten": written.bytes_written,
+        "recordsProcessed": ctx.records_read,
+    }
+    if failures:
+        messages = written.failure_messages + task_failures
+        result["errorInfo"] = {
+            "putFailuresCount": failures,
+            "executionMessage": _clean(f"{failures} records failed to be processed. First failure: {messages[0]}"
+                                       if messages else f"{failures} records failed to be written."),
+        }
+        return Outcome("Error", result, written.delivered)
+    return Outcome("Successful", result, written.delivered)
+
+
+def _parts() -> Any:
+    try:
+        from appflow_emu.simulator.sinks import sink_for
+        from appflow_emu.simulator.tasks import compile_tasks
+    except ImportError:  # pragma: no cover - while the simulator is being assembled
+        return (lambda tasks, source_type: (lambda records: iter(records))), (lambda destination: _NullSink())
+    return compile_tasks, sink_for
+
+
+class _NullSink:
+    def write(self, ctx: RunContext, records: Iterable[Record], partition_keys: List[str]) -> SinkResult:
+        delivered = list(records)
+        return SinkResult(records_written=len(delivered), delivered=delivered)
+
+
+def _clean(message: str) -> str:
+    """executionMessage must fit the model's pattern ``[\\w!@#\\-.?,\\s]*``: other characters become spaces."""
+    allowed = set("!@#-.?,")
+    return "".join(c if (c.isascii() and (c.isalnum() or c == "_" or c.isspace() or c in allowed)) else " "
+                   for c in message)
+
+
+def context(flow: Any, execution_id: str, account_id: str, region: str, started_at: float,
+            plane: Any, window_start: Optional[float] = None, window_end: Optional[float] = None) -> RunContext:
+    return RunContext(
+        flow_name=flow.name,
+        execution_id=execution_id,
+        account_id=account_id,
+        region=region,
+        started_at=started_at,
+        source=flow.source,
+        destination=flow.destinations[0],
+        data=RunData(plane, flow.name),
+        window_start=window_start,
+        window_end=window_end,
+    )
