@@ -1,0 +1,319 @@
+"""File formats AppFlow reads from and writes to S3: CSV (header row), JSON lines, Parquet.
+
+Readers stream records out of one object's bytes. Writers take records one at a time and give
+the file's bytes at ``finish()``; ``size`` tells the sink how big the file has grown (to split at
+``targetFileSize``). Writers hold the output, not the records: JSON lines are encoded as they
+arrive; CSV rows are kept as their cell strings because the header (the union of all fields, in
+first-seen order) is only known at the end; Parquet keeps column values.
+
+Output is deterministic: the same records give byte-identical files (no timestamps, no random ids;
+Parquet files carry only the writer's version string).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import Any, Dict, Iterator, List, Optional
+
+from appflow_emu.simulator.core import Record, RunFailure
+
+PARQUET_MISSING = 'Parquet output needs the optional dependency pyarrow: pip install "appflow_emu[parquet]"'
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def _text(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RunFailure(f"The {what} file is not UTF-8 text: {e}") from None
+
+
+def read_csv(body: bytes) -> Iterator[Record]:
+    """Records from CSV with a header row; every value is a string (as AppFlow reads CSV).
+    Blank lines are skipped; a short row leaves the missing fields out, extra cells are dropped."""
+    reader = csv.reader(io.StringIO(_text(body, "CSV"), newline=""))
+    header: Optional[List[str]] = None
+    for row in reader:
+        if not row:
+            continue
+        if header is None:
+            header = [h.strip() for h in row]
+            continue
+        yield {name: value for name, value in zip(header, row)}
+
+
+def read_jsonl(body: bytes) -> Iterator[Record]:
+    """Records from JSON lines (one object per line). A file holding one JSON array of objects
+    is accepted too. A line that is not a JSON object fails the run."""
+    text = _text(body, "JSON")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise RunFailure(f"The JSON file is not valid JSON: {e}") from None
+        for n, item in enumerate(items, 1):
+            if not isinstance(item, dict):
+                raise RunFailure(f"The JSON file's item {n} is not a JSON object")
+            yield item
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise RunFailure(f"The JSON lines file has invalid JSON on line {n}: {e.msg}") from None
+        if not isinstance(item, dict):
+            raise RunFailure(f"The JSON lines file's line {n} is not a JSON object")
+        yield item
+
+
+# -- values --------------------------------------------------------------------------------------
+
+def iso(value: Any) -> str:
+    """ISO-8601 for datetimes (UTC as ``Z``), dates and times."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() == timezone.utc.utcoffset(None):
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return value.isoformat()
+    return value.isoformat()
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date, time)):
+        return iso(value)
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        return float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _clean_float(value: float) -> Any:
+    # JSON has no NaN/Infinity; AppFlow writes them as null. [guess]
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def json_line(record: Record) -> bytes:
+    """One record as a compact JSON object (field order kept), UTF-8, with a trailing newline."""
+    if any(isinstance(v, float) for v in record.values()):
+        record = {k: (_clean_float(v) if isinstance(v, float) else v) for k, v in record.items()}
+    return (json.dumps(record, default=json_default, ensure_ascii=False, separators=(",", ":"),
+                       allow_nan=False) + "\n").encode("utf-8")
+
+
+def to_text(value: Any) -> Optional[str]:
+    """A value as a string cell (None stays None): booleans ``true``/``false``, datetimes ISO-8601,
+    nested values as compact JSON, floats as their shortest round-trip form (NaN/inf as None)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        cleaned = _clean_float(value)
+        return None if cleaned is None else repr(value)
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return iso(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+class FileWriter:
+    """Builds one output file."""
+
+    file_type = ""
+
+    def __init__(self) -> None:
+        self.records = 0
+
+    @property
+    def size(self) -> int:  # bytes so far (an estimate for CSV and Parquet)
+        raise NotImplementedError
+
+    def add(self, record: Record) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> bytes:
+        raise NotImplementedError
+
+
+class JsonLinesWriter(FileWriter):
+    file_type = "JSON"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = io.BytesIO()
+
+    @property
+    def size(self) -> int:
+        return self._buf.tell()
+
+    def add(self, record: Record) -> None:
+        self._buf.write(json_line(record))
+        self.records += 1
+
+    def finish(self) -> bytes:
+        return self._buf.getvalue()
+
+
+class CsvWriter(FileWriter):
+    """Header row = union of the fields in first-seen order; a missing field or None is empty."""
+
+    file_type = "CSV"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fields: Dict[str, int] = {}
+        self._rows: List[List[str]] = []
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size + sum(len(f) + 1 for f in self._fields)
+
+    def add(self, record: Record) -> None:
+        row: List[str] = [""] * len(self._fields)
+        for name, value in record.items():
+            index = self._fields.get(name)
+            if index is None:
+                index = self._fields[name] = len(self._fields)
+                row.append("")
+            text = to_text(value)
+            row[index] = "" if text is None else text
+        self._rows.append(row)
+        self._size += sum(len(c) + 1 for c in row) + 1
+        self.records += 1
+
+    def finish(self) -> bytes:
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        width = len(self._fields)
+        writer.writerow(list(self._fields))
+        for row in self._rows:
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            writer.writerow(row)
+        self._rows = []
+        return out.getvalue().encode("utf-8")
+
+
+def _require_pyarrow() -> Any:
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise RunFailure(PARQUET_MISSING) from None
+    return pyarrow
+
+
+class ParquetWriter(FileWriter):
+    """Columns inferred by pyarrow from the values (``preserve_types``), else every value a string.
+    A column whose values pyarrow cannot unify (e.g. ints and strings) is written as strings;
+    nested values (dicts, lists) as JSON strings. None is null."""
+
+    file_type = "PARQUET"
+
+    def __init__(self, preserve_types: bool = False) -> None:
+        super().__init__()
+        self._pa = _require_pyarrow()
+        self.preserve_types = preserve_types
+        self._columns: Dict[str, List[Any]] = {}
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def add(self, record: Record) -> None:
+        n = self.records
+        for name, value in record.items():
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = [None] * n
+            if not self.preserve_types or isinstance(value, (dict, list, tuple, set, bytes, bytearray)):
+                value = to_text(value)
+            elif isinstance(value, float):
+                value = _clean_float(value)
+            elif isinstance(value, Decimal):
+                value = json_default(value)
+            column.append(value)
+            self._size += len(name) + (len(value) if isinstance(value, str) else 8)
+        self.records += 1
+        for column in self._columns.values():
+            if len(column) < self.records:
+                column.append(None)
+
+    def _array(self, values: List[Any]) -> Any:
+        pa = self._pa
+        if not self.preserve_types:
+            return pa.array(values, type=pa.string())
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            return pa.array([to_text(v) for v in values], type=pa.string())
+
+    def finish(self) -> bytes:
+        pa = self._pa
+        import pyarrow.parquet as pq
+
+        arrays = [self._array(values) for values in self._columns.values()]
+        names = list(self._columns)
+        for i, arr in enumerate(arrays):
+            if pa.types.is_null(arr.type):  # a column of only nulls: keep it a string column
+                arrays[i] = pa.array(arr.to_pylist(), type=pa.string())
+        table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="snappy")
+        self._columns = {}
+        return sink.getvalue().to_pybytes()
+
+
+def writer_for(file_type: Optional[str], preserve_types: bool = False) -> FileWriter:
+    """A writer for ``fileType`` (JSON when absent: AppFlow's default for S3 [guess])."""
+    kind = (file_type or "JSON").upper()
+    if kind == "CSV":
+        return CsvWriter()
+    if kind == "PARQUET":
+        return ParquetWriter(preserve_types)
+    return JsonLinesWriter()
+
+
+def write_csv(records: List[Record]) -> bytes:
+    w = CsvWriter()
+    for r in records:
+        w.add(r)
+    return w.finish()
+
+
+def write_jsonl(records: List[Record]) -> bytes:
+    w = JsonLinesWriter()
+    for r in records:
+        w.add(r)
+    return w.finish()
+
+
+def write_parquet(records: List[Record], preserve_types: bool = False) -> bytes:
+    w = ParquetWriter(preserve_types)
+    for r in records:
+        w.add(r)
+    return w.finish()
