@@ -47,18 +47,30 @@ def demo() -> int:
             tags={"team": "support"},
         )
         say(f"   -> {flow['flowArn']} status={flow['flowStatus']}")
-        say("3. start_flow")
+        say("3. seed the Zendesk 'tickets' entity with 3 records (emu.add_source_records)")
+        emu.add_source_records("Zendesk", "tickets", [
+            {"id": 1, "subject": "Printer on fire", "status": "open"},
+            {"id": 2, "subject": "Password reset", "status": "solved"},
+            {"id": 3, "subject": "VPN down", "status": "pending"},
+        ])
+        emu.create_bucket("demo-bucket")
+        say("4. start_flow")
         run = client.start_flow(flowName="tickets-to-s3")
         say(f"   -> executionId={run['executionId']}")
-        say("4. describe_flow_execution_records (newest first)")
+        say("5. describe_flow_execution_records (newest first)")
         record = client.describe_flow_execution_records(flowName="tickets-to-s3")["flowExecutions"][0]
         for key in ("executionId", "executionStatus", "startedAt", "executionResult"):
             say(f"   {key}: {record[key]}")
+        say("6. what landed in S3 (the embedded store; moto's S3 when moto is active)")
+        for key in emu.list_objects("demo-bucket"):
+            say(f"   s3://demo-bucket/{key}")
+            for line in emu.get_object("demo-bucket", key).decode().splitlines():
+                say(f"     {line}")
         described = client.describe_flow(flowName="tickets-to-s3")
         last = described["lastRunExecutionDetails"]
-        say(f"5. describe_flow: status={described['flowStatus']} lastRun={last['mostRecentExecutionStatus']} "
+        say(f"7. describe_flow: status={described['flowStatus']} lastRun={last['mostRecentExecutionStatus']} "
             f"at {last['mostRecentExecutionTime'].isoformat()}")
-        say("6. errors are AppFlow's own:")
+        say("8. errors are AppFlow's own:")
         try:
             client.stop_flow(flowName="tickets-to-s3")
         except client.exceptions.UnsupportedOperationException as exc:
