@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 from appflow_emu import EmulatorError, mock_appflow
 from appflow_emu.model.javaregex import _JAVA_DOT as JAVA_DOT
 from appflow_emu.model.javaregex import compile_java, translate
-from appflow_emu.model.service import error_statuses, operation_model, operation_names
+from appflow_emu.model.service import error_statuses, operation_model, operation_names, shape_metadata
+from tests.conftest import has_operation
 from tests.helpers import PROFILE_CONFIGS, flow_request, profile_request
 
 REGION = "us-east-1"
@@ -74,7 +75,7 @@ NAME_HINTS: Dict[str, List[str]] = {
 
 
 def _fits(shape: Shape, value: str) -> bool:
-    meta = shape.metadata
+    meta = shape_metadata(shape)
     enum = getattr(shape, "enum", None) or meta.get("enum")
     if enum and value not in enum:
         return False
@@ -85,7 +86,7 @@ def _fits(shape: Shape, value: str) -> bool:
 
 
 def _string(shape: Shape) -> st.SearchStrategy:
-    meta = shape.metadata
+    meta = shape_metadata(shape)
     enum = getattr(shape, "enum", None) or meta.get("enum")
     if enum:
         return st.sampled_from(list(enum))
@@ -110,8 +111,8 @@ def _string(shape: Shape) -> st.SearchStrategy:
 
 
 def _number(shape: Shape) -> st.SearchStrategy:
-    lo = shape.metadata.get("min")
-    hi = shape.metadata.get("max")
+    lo = shape_metadata(shape).get("min")
+    hi = shape_metadata(shape).get("max")
     if shape.type_name in ("double", "float"):
         return st.floats(min_value=lo if lo is not None else -1e6, max_value=hi if hi is not None else 1e6,
                          allow_nan=False, allow_infinity=False)
@@ -159,15 +160,15 @@ class Builder:
         if t == "blob":
             return st.binary(max_size=16)
         if t == "list":
-            lo = shape.metadata.get("min") or 0
-            hi = shape.metadata.get("max")
+            lo = shape_metadata(shape).get("min") or 0
+            hi = shape_metadata(shape).get("max")
             top = lo if depth >= MAX_DEPTH else lo + MAX_LIST
             if hi is not None:
                 top = min(top, hi)
             return st.lists(self.for_shape(shape.member, depth + 1), min_size=lo, max_size=top)
         if t == "map":
-            lo = shape.metadata.get("min") or 0
-            hi = shape.metadata.get("max")
+            lo = shape_metadata(shape).get("min") or 0
+            hi = shape_metadata(shape).get("max")
             top = lo if depth >= MAX_DEPTH else lo + MAX_LIST
             if hi is not None:
                 top = min(top, hi)
@@ -183,7 +184,7 @@ class Builder:
         optional = [m for m in members if m not in required]
         req = {m: self.for_shape(members[m], depth + 1, m) for m in required}
         opt = {m: self.for_shape(members[m], depth + 1, m) for m in optional}
-        if shape.metadata.get("union"):
+        if shape_metadata(shape).get("union"):
             return st.one_of(*[st.fixed_dictionaries({m: s}) for m, s in opt.items()]) if opt else st.just({})
         if depth >= MAX_DEPTH or not optional:
             return st.fixed_dictionaries(req)
@@ -263,7 +264,7 @@ Site = Tuple[Tuple[Any, ...], Shape, str]  # (path, shape, kind of break)
 
 
 def _pattern_breakers(shape: Shape) -> List[str]:
-    meta = shape.metadata
+    meta = shape_metadata(shape)
     lo, hi = meta.get("min") or 0, meta.get("max")
     regex = compile_java(meta["pattern"])
     out = []
@@ -279,7 +280,7 @@ def _pattern_breakers(shape: Shape) -> List[str]:
 
 
 def _string_breaks(shape: Shape) -> List[Any]:
-    meta = shape.metadata
+    meta = shape_metadata(shape)
     out: List[Any] = []
     enum = getattr(shape, "enum", None) or meta.get("enum")
     if enum:
@@ -297,10 +298,11 @@ def _string_breaks(shape: Shape) -> List[Any]:
 
 def _number_breaks(shape: Shape) -> List[Any]:
     out: List[Any] = []
-    if shape.metadata.get("max") is not None:
-        out.append(shape.metadata["max"] + 1)
-    if shape.metadata.get("min") is not None:
-        out.append(shape.metadata["min"] - 1)
+    meta = shape_metadata(shape)
+    if meta.get("max") is not None:
+        out.append(meta["max"] + 1)
+    if meta.get("min") is not None:
+        out.append(meta["min"] - 1)
     return out
 
 
@@ -318,7 +320,7 @@ def break_sites(value: Any, shape: Shape, path: Tuple[Any, ...] = ()) -> List[Tu
             sites.append((path, breaks))
     elif t == "list":
         breaks = []
-        hi, lo = shape.metadata.get("max"), shape.metadata.get("min") or 0
+        hi, lo = shape_metadata(shape).get("max"), shape_metadata(shape).get("min") or 0
         if hi is not None and hi <= 200 and value:
             breaks.append([copy.deepcopy(value[0]) for _ in range(hi + 1)])
         if lo >= 1:
@@ -394,8 +396,9 @@ def snapshot(client: Any) -> Dict[str, Any]:
     snap = {
         "flows": _all_pages(client.list_flows, "flows"),
         "profiles": _all_pages(client.describe_connector_profiles, "connectorProfileDetails"),
-        "connectors": _all_pages(client.list_connectors, "connectors"),
     }
+    if has_operation("ListConnectors"):  # not in older models
+        snap["connectors"] = _all_pages(client.list_connectors, "connectors")
     if any(f["flowName"] == PRE_FLOW for f in snap["flows"]):
         snap["runs"] = client.describe_flow_execution_records(flowName=PRE_FLOW)["flowExecutions"]
     return snap
@@ -403,8 +406,9 @@ def snapshot(client: Any) -> Dict[str, Any]:
 
 def pre_create(client: Any) -> None:
     client.create_connector_profile(**profile_request(PRE_PROFILE, "Zendesk"))
-    client.register_connector(connectorLabel=PRE_CONNECTOR, connectorProvisioningType="LAMBDA",
-                              connectorProvisioningConfig={"lambda": {"lambdaArn": LAMBDA_ARN}})
+    if has_operation("RegisterConnector"):  # not in older models
+        client.register_connector(connectorLabel=PRE_CONNECTOR, connectorProvisioningType="LAMBDA",
+                                  connectorProvisioningConfig={"lambda": {"lambdaArn": LAMBDA_ARN}})
     client.create_flow(**flow_request(PRE_FLOW, tags={"k": "v"}))
     client.start_flow(flowName=PRE_FLOW)
 
@@ -430,9 +434,28 @@ def secrets_in(request: Any, inside: bool = False) -> List[str]:
     return out
 
 
+def public_strings(request: Any, inside: bool = False) -> List[str]:
+    """The request's strings outside connectorProfileCredentials (names, ...), which may be echoed."""
+    out: List[str] = []
+    if isinstance(request, dict):
+        for k, v in request.items():
+            out += public_strings(v, inside or k == "connectorProfileCredentials")
+            if not inside:
+                out.append(str(k))
+    elif isinstance(request, list):
+        for v in request:
+            out += public_strings(v, inside)
+    elif not inside and isinstance(request, str):
+        out.append(request)
+    return out
+
+
 def assert_no_secret_echoed(request: Dict[str, Any], err: ClientError) -> None:
     message = err.response["Error"].get("Message", "")
+    public = public_strings(request)
     for secret in secrets_in(request):
+        if any(secret in p for p in public):
+            continue  # drawn equal to (part of) a name the message may rightly show
         assert secret not in message, f"a credential was echoed in an error message: {message}"
 
 
@@ -494,7 +517,8 @@ def test_one_broken_constraint_is_a_validation_exception(op, data):
 
 
 def test_every_operation_is_covered():
-    assert len(OPERATIONS) >= 25
+    # 25 operations since the custom connector SDK (2022), 18 in mid-2021 models.
+    assert len(OPERATIONS) >= (25 if has_operation("RegisterConnector") else 18)
     for op in OPERATIONS:
         assert hasattr(_client(), _method(op)), op
 

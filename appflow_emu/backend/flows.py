@@ -142,7 +142,12 @@ def _check_definition(call: Call, p: Dict[str, Any], existing: Optional[Flow]
                       ) -> Tuple[Dict[str, Any], List[Dict[str, Any]], Dict[str, Any]]:
     state = call.state
     fail = _Failure(call.operation)
-    source_cfg = p["sourceFlowConfig"]
+    source_cfg = p.get("sourceFlowConfig")
+    if source_cfg is None:
+        # Only UpdateFlow can get here, where the installed model makes the source optional
+        # (mid-2021 models): the flow keeps the source it has.
+        assert existing is not None, "the model requires sourceFlowConfig on CreateFlow"
+        source_cfg = existing.source
     source = facts(source_cfg["connectorType"])
     if not source.can_be_source:
         raise fail(f"Connector type {source.connector_type} cannot be used as a source")
