@@ -607,3 +607,51 @@ def test_compiled_tasks_cost_at_most_twice_a_hand_written_loop() -> None:
             break
     assert min(ratios) <= 2.0, ratios
     assert json.dumps(next(iter(compiled(records))))  # output is plain JSON-able data
+
+
+# -- never a raw exception: random task lists over random records --------------------------------
+
+FIELD_NAMES = st.sampled_from(["A", "B", "C", "A,B", "", "x y", "${A}"])
+PROP_VALUES = st.one_of(st.sampled_from(["1", "-2.5", "0", "abc", "", "true", '["A"]', "[]", "A,B", "${A}-${B}",
+                                         "DropRecord", "DropDataset", "No action", "*", "##", "1700000000000",
+                                         "2024-01-01T00:00:00Z", "string", "double", "integer", "boolean",
+                                         "datetime", "{", "1e400", "nan"]),
+                        st.text(max_size=5))
+PROPS = st.dictionaries(st.sampled_from(["VALUE", "VALUES", "DATA_TYPE", "UPPER_BOUND", "LOWER_BOUND",
+                                         "DESTINATION_DATA_TYPE", "VALIDATION_ACTION", "MASK_VALUE", "MASK_LENGTH",
+                                         "TRUNCATE_LENGTH", "MATH_OPERATION_FIELDS_ORDER", "CONCAT_FORMAT",
+                                         "EXCLUDE_SOURCE_FIELDS_LIST", "ORDERED_PARTITION_KEYS_LIST"]),
+                        PROP_VALUES, max_size=4)
+OPERATORS = st.sampled_from(["PROJECTION", "LESS_THAN", "GREATER_THAN", "CONTAINS", "BETWEEN", "LESS_THAN_OR_EQUAL_TO",
+                             "GREATER_THAN_OR_EQUAL_TO", "EQUAL_TO", "NOT_EQUAL_TO", "ADDITION", "MULTIPLICATION",
+                             "DIVISION", "SUBTRACTION", "MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N", "VALIDATE_NON_NULL",
+                             "VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE", "VALIDATE_NUMERIC", "NO_OP"])
+TASK_TYPES = st.sampled_from(["Arithmetic", "Filter", "Map", "Map_all", "Mask", "Merge", "Passthrough", "Truncate",
+                              "Validate", "Partition"])
+TASKS = st.lists(st.builds(lambda tt, op, src, dest, props: task(tt, op, src, dest, **props),
+                           TASK_TYPES, OPERATORS, st.lists(FIELD_NAMES, max_size=3), st.none() | FIELD_NAMES, PROPS),
+                 max_size=6)
+RECORD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6),
+                          st.datetimes(), st.decimals(allow_nan=True), st.lists(st.integers(), max_size=2),
+                          st.just(Decimal("sNaN")))
+RECORDS = st.lists(st.one_of(st.dictionaries(FIELD_NAMES, RECORD_VALUES, max_size=4), st.none(), st.integers()),
+                   max_size=5)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(tasks=TASKS, records=RECORDS)
+def test_random_task_lists_never_raise_anything_but_the_simulator_failures(tasks: List[Dict[str, Any]],
+                                                                           records: List[Any]) -> None:
+    try:
+        compiled = compile_tasks(tasks, SF)
+    except RunFailure as failure:
+        assert failure.message.startswith("Task Validation Error")
+        return
+    failures: List[RecordFailure] = []
+    try:
+        out = list(compiled(records, failures.append))
+    except RunFailure as failure:
+        assert "DropDataset" in failure.message
+        return
+    assert all(isinstance(r, dict) for r in out)
+    assert len(out) + len(failures) <= len(records)
