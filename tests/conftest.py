@@ -121,3 +121,15 @@ def enum_params(values, shape: str = "ConnectorType"):
     """pytest.param per value, each skipped (with its reason) where the installed model's enum
     ``shape`` lacks it."""
     return [pytest.param(v, marks=requires_enum_value(shape, v), id=str(v)) for v in values]
+
+
+def subprocess_env(base=None):
+    """Environment for a child Python that must import the appflow_emu under test (this checkout),
+    not a copy installed in the interpreter's site-packages (tox installs one, which goes stale
+    while the suite runs from the checkout)."""
+    import appflow_emu
+
+    env = dict(os.environ if base is None else base)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(appflow_emu.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env

@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.conftest import requires_operation
 from tests.helpers import flow_request
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -227,6 +228,10 @@ def test_last_run_details_follow_the_newest_run(client, flow, monkeypatch):
 
 
 # -- cancel ----------------------------------------------------------------------------------
+needs_cancel = requires_operation("CancelFlowExecutions")
+
+
+@needs_cancel
 def test_cancel_finished_and_unknown_ids(client, flow):
     ids = start_runs(client, flow, 2)
     wait_like_airflow(client, flow, ids[-1])
@@ -238,6 +243,7 @@ def test_cancel_finished_and_unknown_ids(client, flow):
     assert records(client, flow) == before
 
 
+@needs_cancel
 def test_cancel_without_ids_when_nothing_runs(client, flow):
     start_runs(client, flow, 1)
     before = records(client, flow)
@@ -246,26 +252,31 @@ def test_cancel_without_ids_when_nothing_runs(client, flow):
     assert records(client, flow) == before
 
 
+@needs_cancel
 def test_cancel_on_never_run_flow(client, flow):
     assert client.cancel_flow_executions(flowName=flow)["invalidExecutions"] == []
     assert client.cancel_flow_executions(flowName=flow, executionIds=["nope"])["invalidExecutions"] == ["nope"]
 
 
+@needs_cancel
 def test_cancel_ids_of_another_flow_are_invalid(client, flow):
     client.create_flow(**flow_request("second"))
     other = start_runs(client, "second", 1)
     assert client.cancel_flow_executions(flowName=flow, executionIds=other)["invalidExecutions"] == other
 
 
+@needs_cancel
 def test_cancel_missing_flow(client):
     expect_error(client.cancel_flow_executions, "ResourceNotFoundException", 404, flowName="ghost")
 
 
+@needs_cancel
 def test_cancel_too_many_ids(client, flow):
     expect_error(client.cancel_flow_executions, "ValidationException", 400,
                  flowName=flow, executionIds=[f"id-{i}" for i in range(101)])
 
 
+@needs_cancel
 def test_finished_runs_stay_finished(client, flow):
     ids = start_runs(client, flow, 3)
     for eid in ids:

@@ -9,6 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
+from tests.conftest import requires_member
 from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, salesforce_source
 
 CREATE_FAILED = "Create Flow request failed: [{}]"
@@ -395,6 +396,7 @@ def test_bad_kms_arn_rejected(profiles):
     assert "at 'kmsArn'" in text
 
 
+@requires_member("ScheduledTriggerProperties", "flowErrorDeactivationThreshold")
 def test_deactivation_threshold_range(profiles):
     req = flow_request("f1", trigger="Scheduled")
     req["triggerConfig"]["triggerProperties"]["Scheduled"]["flowErrorDeactivationThreshold"] = 101

@@ -481,7 +481,9 @@ def test_clients_created_before_appflow_emu_import_are_intercepted(tmp_path):
 
     script = tmp_path / "pre_import.py"
     script.write_text(PRE_IMPORT_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    from tests.conftest import subprocess_env
+
+    env = subprocess_env({k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"})
     env["PYTEST_PLUGINS"] = ""
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr

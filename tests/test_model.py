@@ -14,6 +14,7 @@ from appflow_emu.model.javaregex import compile_java, translate
 from appflow_emu.model.jsonschema import operation_schema
 from appflow_emu.model.service import error_statuses, operation_model, operation_names, route, service_model
 from appflow_emu.model.validate import input_check
+from tests.conftest import subprocess_env
 
 OPERATIONS = operation_names()
 
@@ -25,7 +26,8 @@ def test_every_operation_in_the_installed_model_has_a_handler():
 
 
 def test_coverage_command_lists_every_operation():
-    out = subprocess.run([sys.executable, "-m", "appflow_emu", "coverage"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "appflow_emu", "coverage"], capture_output=True, text=True,
+                         env=subprocess_env())
     assert out.returncode == 0, out.stderr
     for op in OPERATIONS:
         assert f"| {op} |" in out.stdout
@@ -59,7 +61,8 @@ def test_exported_schemas_are_valid_json_schema(op):
 
 
 def test_schema_command_prints_json():
-    out = subprocess.run([sys.executable, "-m", "appflow_emu", "schema", "CreateFlow"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "appflow_emu", "schema", "CreateFlow"], capture_output=True, text=True,
+                         env=subprocess_env())
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["$defs"]["CreateFlowRequest"]["required"]
 
