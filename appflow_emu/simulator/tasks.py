@@ -5,7 +5,8 @@ API takes them and returns a :class:`CompiledTasks`:
 
 * ``compiled(records, on_failure=None)`` -- a generator over the output records;
 * ``compiled.partition_keys`` -- the Partition task's ``ORDERED_PARTITION_KEYS_LIST`` (or ``[]``);
-* ``compiled.fields_read`` -- the PROJECTION's source fields (``None``: no projection, read all).
+* ``compiled.fields_read`` -- the fields read from the source: the PROJECTION's source fields, then
+  the other source fields the tasks name (``None``: no projection, every field is read).
 
 How it is fast: the whole task list is turned into the source text of ONE Python generator
 (straight-line code per record, every field read once into a local variable, every constant and
@@ -22,8 +23,13 @@ the engine counts those as put failures.  ``RunFailure`` (a DropDataset validati
 be compiled -- raised by ``compile_tasks`` itself) propagates and ends the run in Error.
 
 Phases, per record, whatever the order of the tasks in the list:
-  1. projection      -- Filter/PROJECTION: only its sourceFields are visible (several PROJECTION
-                        tasks: their union).  Without one, every field is visible.
+  1. projection      -- Filter/PROJECTION: the fields read are its sourceFields (several PROJECTION
+                        tasks: their union) plus every source field another task names (a Merge's or
+                        an Arithmetic's inputs, CONCAT_FORMAT placeholders, MATH_OPERATION_FIELDS_ORDER,
+                        validated, filtered, masked, mapped fields); nothing else is visible, which
+                        matters for Map_all: it copies the projected fields only.  cdk-appflow projects
+                        only Map and Filter source fields, so a strict projection would starve its
+                        concat/arithmetic mappings.  Without a projection every field is visible.
   2. validations     -- Validate tasks, in list order.
   3. value filters   -- Filter tasks other than PROJECTION, ANDed together, in list order.
   4. transforms      -- Mask, Truncate, Merge, Arithmetic in list order; each sees the results of
@@ -32,7 +38,7 @@ Phases, per record, whatever the order of the tasks in the list:
   Partition only sets ``partition_keys``.
 
 Semantics chosen (each [guess] unless the fact sheet says otherwise):
-* A field that is missing from a record reads as null.  A field outside the projection is missing.
+* A field that is missing from a record reads as null.
 * Filters on ``sourceFields[0]``; null never passes.  ``DATA_TYPE``:
   - numeric (integer int long short byte bigint double float decimal number currency percent real
     numeric): record values int/float/Decimal or numeric strings; a non-numeric value or NaN does
@@ -416,9 +422,9 @@ def _int_prop(task: _Task, key: str, required: bool = True) -> Optional[int]:
 class _Source:
     """Builds the generator's source text."""
 
-    def __init__(self, projection: Optional[List[str]]) -> None:
-        self.projection_order: List[str] = list(projection or [])
-        self.projection: Optional[FrozenSet[str]] = None if projection is None else frozenset(projection)
+    def __init__(self, projection: Optional[List[str]], visible: Optional[List[str]]) -> None:
+        self.projection_order: List[str] = list(projection or [])  # what Map_all copies
+        self.projection: Optional[FrozenSet[str]] = None if visible is None else frozenset(visible)
         self.lines: List[str] = []
         self.consts: Dict[str, Any] = {}
         self.locals: Dict[str, str] = {}  # field name -> local variable holding its current value
@@ -516,7 +522,7 @@ def _filter(src: _Source, task: _Task) -> None:
             raise _bad(task, f"value {_short(text)} is not a valid {dtype or family} value")
 
     value = src.read(field)
-    if value == "None":  # outside the projection: nothing passes
+    if value == "None":  # cannot happen (named fields are read); kept: nothing passes
         src.emit("continue")
         return
     x = src.fresh()
@@ -716,7 +722,17 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> Compile
         else:
             raise _bad(t, f"unknown task type {t.type}")
 
-    src = _Source(projection if has_projection else None)
+    # Fields the tasks name are read too, projected or not: cdk-appflow, for one, projects only
+    # Map and Filter source fields, so a Merge's or an Arithmetic's inputs are not in the PROJECTION.
+    visible = list(projection)
+    for t in validations + filters + transforms + outputs:
+        named = list(t.sources)
+        if t.type == "Merge":
+            named += [text for is_field, text in _merge_parts(t) if is_field]
+        elif t.type == "Arithmetic":
+            named += [f.strip() for f in t.props.get("MATH_OPERATION_FIELDS_ORDER", "").split(",") if f.strip()]
+        visible.extend(f for f in named if f not in visible)
+    src = _Source(projection if has_projection else None, visible if has_projection else None)
     for t in validations:
         _validate(src, t)
     for t in filters:
@@ -749,7 +765,7 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> Compile
     exec(compile(text, "<appflow_emu tasks>", "exec"), namespace)
     run = namespace["_make"](RecordFailure, RunFailure, _num, _text, _bool, _to_ms, _fail_unexpected,
                              _merge_text, *src.consts.values())
-    return CompiledTasks(run, partition_keys, list(projection) if has_projection else None, text)
+    return CompiledTasks(run, partition_keys, visible if has_projection else None, text)
 
 
 def _fail_unexpected(exc: BaseException, record: Any) -> RecordFailure:
@@ -851,7 +867,7 @@ def _output(src: _Source, outputs: List[_Task], map_all: List[_Task]) -> str:
         keys = tuple(f for f in src.projection_order if f not in excluded)
         src.emit(f"out = {{k: r[k] for k in {src.const(keys)} if k in r}}")
     for f in src.assigned:
-        if f in excluded or (src.projection is not None and f not in src.projection):
+        if f in excluded or (src.projection is not None and f not in src.projection_order):
             continue
         src.emit(f"if {f!r} in out: out[{f!r}] = {src.locals[f]}")
     for d, e in pairs:

@@ -120,11 +120,28 @@ def test_projection_and_map_deliver_only_mapped_fields(runner: Runner) -> None:
     assert execution["executionResult"]["recordsProcessed"] == len(ACCOUNTS)
 
 
-def test_fields_outside_the_projection_are_not_visible(runner: Runner) -> None:
-    tasks = [projection("Id"), map_("Id"), map_("Name")]  # Name is mapped but not read
+def test_the_projection_limits_map_all_to_the_projected_fields(runner: Runner) -> None:
+    tasks = [projection("Id", "Stage"), task("Map_all", "NO_OP", [], "", EXCLUDE_SOURCE_FIELDS_LIST="[]")]
     delivered, execution = runner.run(tasks, ACCOUNTS[:2])
     ok(execution)
-    assert delivered == [{"Id": "1", "Name": None}, {"Id": "2", "Name": None}]
+    assert delivered == [{"Id": "1", "Stage": "Open"}, {"Id": "2", "Stage": "Closed Won"}]
+
+
+def test_fields_that_tasks_name_are_read_even_outside_the_projection(runner: Runner) -> None:
+    # What cdk-appflow synthesizes for Mapping.concat and Mapping.add: only Map and Filter source
+    # fields are projected (here the temporary "First,Last" / "A,B"), the Merge/Arithmetic inputs are
+    # not, and the concat's Map has no destinationField.
+    records = [{"Id": "1", "First": "Ada", "Last": "Lovelace", "A": 2, "B": 3}]
+    tasks = [projection("Id", "First,Last", "A,B"), map_("Id"),
+             task("Merge", "NO_OP", ["First", "Last"], "First,Last", CONCAT_FORMAT="${First} ${Last}"),
+             {"sourceFields": ["First,Last"], "connectorOperator": {SF: "NO_OP"}, "taskType": "Map",
+              "taskProperties": {"DESTINATION_DATA_TYPE": "string", "SOURCE_DATA_TYPE": "string"}},
+             task("Arithmetic", "ADDITION", ["A", "B"], "A,B", MATH_OPERATION_FIELDS_ORDER="A,B"),
+             map_("A,B", "Total", "double")]
+    delivered, execution = runner.run(tasks, records)
+    ok(execution)
+    assert delivered == [{"Id": "1", "First,Last": "Ada Lovelace", "Total": 5.0}]
+    assert compile_tasks(tasks, SF).fields_read == ["Id", "First,Last", "A,B", "First", "Last", "A", "B"]
 
 
 def test_map_renames_and_converts(runner: Runner) -> None:
