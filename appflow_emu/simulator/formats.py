@@ -18,7 +18,7 @@ import json
 import math
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from appflow_emu.simulator.core import Record, RunFailure
 
@@ -105,35 +105,72 @@ def _clean_float(value: float) -> Any:
     return None if math.isnan(value) or math.isinf(value) else value
 
 
+_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return _clean_float(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_text(record: Any) -> str:
+    """Compact JSON (field order kept); NaN and infinities become null."""
+    try:
+        return _ENCODER.encode(record)
+    except ValueError:  # NaN or infinity somewhere (one encoder, built once, for speed)
+        return _ENCODER.encode(_finite(record))
+
+
 def json_line(record: Record) -> bytes:
     """One record as a compact JSON object (field order kept), UTF-8, with a trailing newline."""
-    if any(isinstance(v, float) for v in record.values()):
-        record = {k: (_clean_float(v) if isinstance(v, float) else v) for k, v in record.items()}
-    return (json.dumps(record, default=json_default, ensure_ascii=False, separators=(",", ":"),
-                       allow_nan=False) + "\n").encode("utf-8")
+    return (json_text(record) + "\n").encode("utf-8")
 
 
-def to_text(value: Any) -> Optional[str]:
-    """A value as a string cell (None stays None): booleans ``true``/``false``, datetimes ISO-8601,
-    nested values as compact JSON, floats as their shortest round-trip form (NaN/inf as None)."""
+def _float_text(value: float) -> Optional[str]:
+    return None if math.isnan(value) or math.isinf(value) else repr(value)
+
+
+def _to_text_slow(value: Any) -> Optional[str]:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        cleaned = _clean_float(value)
-        return None if cleaned is None else repr(value)
+        return _float_text(value)
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, (datetime, date, time)):
         return iso(value)
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+        return json_text(value)
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     return str(value)
+
+
+_TEXT_BY_TYPE: Dict[type, Callable[[Any], Optional[str]]] = {
+    str: lambda v: v,
+    int: int.__repr__,
+    bool: lambda v: "true" if v else "false",
+    float: _float_text,
+    type(None): lambda v: None,
+}
+
+
+def to_text(value: Any) -> Optional[str]:
+    """A value as a string cell (None stays None): booleans ``true``/``false``, datetimes ISO-8601,
+    nested values as compact JSON, floats as their shortest round-trip form (NaN/inf as None)."""
+    convert = _TEXT_BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
+    return _to_text_slow(value)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -192,16 +229,19 @@ class CsvWriter(FileWriter):
         return self._size + sum(len(f) + 1 for f in self._fields)
 
     def add(self, record: Record) -> None:
-        row: List[str] = [""] * len(self._fields)
+        fields = self._fields
+        row: List[str] = [""] * len(fields)
         for name, value in record.items():
-            index = self._fields.get(name)
+            index = fields.get(name)
             if index is None:
-                index = self._fields[name] = len(self._fields)
+                index = fields[name] = len(fields)
                 row.append("")
-            text = to_text(value)
-            row[index] = "" if text is None else text
+            convert = _TEXT_BY_TYPE.get(type(value))
+            text = convert(value) if convert is not None else _to_text_slow(value)
+            if text is not None:
+                row[index] = text
         self._rows.append(row)
-        self._size += sum(len(c) + 1 for c in row) + 1
+        self._size += len(",".join(row)) + 1
         self.records += 1
 
     def finish(self) -> bytes:

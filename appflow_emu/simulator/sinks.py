@@ -54,9 +54,13 @@ def _bucket_missing(what: str, bucket: str) -> RunFailure:
                       f"(S3 error: NoSuchBucket: The specified bucket does not exist)")
 
 
-def _fail_message(ctx: RunContext, record: Record) -> Optional[str]:
-    fail = getattr(ctx.data, "fail_record", None)
-    return fail(record) if fail is not None else None
+def _no_failure(record: Record) -> Optional[str]:
+    return None
+
+
+def _failer(ctx: RunContext) -> Callable[[Record], Optional[str]]:
+    """``ctx.data.fail_record``: a message for records the test marked to fail, else None."""
+    return getattr(ctx.data, "fail_record", None) or _no_failure
 
 
 class Sink:
@@ -246,14 +250,15 @@ class S3Sink(Sink):
             result.bytes_written += len(body)
             result.objects.append(key)
 
+        fail = _failer(ctx)
         try:
             for record in records:
-                message = _fail_message(ctx, record)
+                message = fail(record)
                 if message is not None:
                     result.put_failures += 1
                     result.failure_messages.append(message)
                     continue
-                values = tuple(partition_value(record.get(k)) for k in keys)
+                values = tuple(partition_value(record.get(k)) for k in keys) if keys else ()
                 handle = open_files.get(values)
                 if handle is None:
                     folder_parts = [base] + [f"{k}={v}" for k, v in zip(keys, values)]
@@ -323,9 +328,10 @@ class DatasetSink(Sink):
             for stored in dataset:
                 index.setdefault(self._key(stored), stored)
         deleted: set = set()
+        fail = _failer(ctx)
         try:
             for record in records:
-                message = _fail_message(ctx, record)
+                message = fail(record)
                 if message is None:
                     message = self._apply(dataset, index, deleted, record)
                 if message is not None:
@@ -358,7 +364,6 @@ class DatasetSink(Sink):
         key = self._key(record)
         if all(v is None for v in key):
             return f"{op} needs a value for {', '.join(self.id_fields)}"
-        where = ", ".join(f"{f}={record.get(f)!r}" for f in self.id_fields)
         existing = index.get(key)
         if op == "UPSERT":
             if existing is None:
@@ -369,6 +374,7 @@ class DatasetSink(Sink):
                 existing.update(record)
             return None
         if existing is None:
+            where = ", ".join(f"{f}={record.get(f)!r}" for f in self.id_fields)
             return f"No {self.entity} record with {where} to {op.lower()}"
         if op == "UPDATE":
             existing.update(record)
@@ -408,9 +414,10 @@ class WarehouseSink(Sink):
                               f"Failed to load a row into {self.connector_type} table {self.table_name}")
         table: List[Record] = ctx.data.table(self.connector_type, self.profile, self.table_name)
         writer = writer_for("CSV")
+        fail = _failer(ctx)
         try:
             for record in records:
-                message = _fail_message(ctx, record)
+                message = fail(record)
                 if message is not None:
                     failures.record(record, message)
                     continue
@@ -449,9 +456,10 @@ class EventBridgeSink(Sink):
         failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
                               f"Failed to put an event to {source_name}")
         events: List[Dict[str, Any]] = ctx.data.events
+        fail = _failer(ctx)
         try:
             for record in records:
-                message = _fail_message(ctx, record)
+                message = fail(record)
                 size = len(json_line(record)) - 1
                 if message is None and size > EVENT_MAX_BYTES:
                     message = f"Event size {size} bytes exceeds the EventBridge limit of {EVENT_MAX_BYTES} bytes"
@@ -477,8 +485,9 @@ class LookoutMetricsSink(Sink):
               partition_keys: Optional[List[str]] = None) -> SinkResult:
         result = SinkResult()
         lookout: List[Record] = ctx.data.lookout
+        fail = _failer(ctx)
         for record in records:
-            message = _fail_message(ctx, record)
+            message = fail(record)
             if message is not None:
                 result.put_failures += 1
                 result.failure_messages.append(message)

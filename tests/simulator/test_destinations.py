@@ -358,6 +358,31 @@ def test_with_moto_a_missing_bucket_fails_the_run():
         assert "not-in-moto" in rec["executionResult"]["errorInfo"]["executionMessage"]
 
 
+def test_moto_outside_parquet_and_error_bucket_in_moto():
+    mock_aws = pytest.importorskip("moto").mock_aws
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    with mock_aws(), mock_appflow() as emu:
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in ("in-bucket", "out-bucket", "err-bucket"):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket="in-bucket", Key="data/rows.json",
+                      Body=b"".join(json.dumps(r).encode() + b"\n" for r in ROWS))
+        appflow = boto3.client("appflow", region_name=REGION)
+        rec = run(appflow, "moto-pq", s3_out(fileType="PARQUET", preserveSourceDataTyping=True))
+        body = s3.get_object(Bucket="out-bucket", Key=f"exports/moto-pq/{rec['executionId']}/part-00000")["Body"].read()
+        assert pq.read_table(pa.BufferReader(body)).column("id").to_pylist() == [1, 2, 3]
+
+        make_profile(appflow, "Zendesk")
+        emu.fail_records("moto-err", lambda r: r["id"] == 3)
+        rec = run(appflow, "moto-err", saas_out("Zendesk", object="tickets",
+                                                errorHandlingConfig={"bucketName": "err-bucket"}))
+        key = f"moto-err/{rec['executionId']}/errors"
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket="err-bucket")["Contents"]] == [key]
+        assert lines(s3.get_object(Bucket="err-bucket", Key=key)["Body"].read())[0]["record"]["id"] == 3
+        assert [r["id"] for r in emu.source_records("Zendesk", "tickets")] == [1, 2]
+
+
 # -- SaaS destinations ------------------------------------------------------------------------------
 
 SAAS_CASES = [
@@ -387,6 +412,24 @@ def test_customer_profiles_writes_domain_and_object_type(client, appflow_mock):
     rec = run(client, "cp", saas_out("CustomerProfiles", profile=None, domainName="dom", objectTypeName="Orders"))
     assert rec["executionStatus"] == "Successful"
     assert appflow_mock.source_records("CustomerProfiles", "dom/Orders") == ROWS
+
+
+def test_custom_connector_writes_its_entity(client, appflow_mock):
+    client.register_connector(connectorLabel="mylabel", connectorProvisioningType="LAMBDA",
+                              connectorProvisioningConfig={"lambda": {
+                                  "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:conn"}})
+    client.create_connector_profile(
+        connectorProfileName="dest", connectorType="CustomConnector", connectorLabel="mylabel",
+        connectionMode="Public", connectorProfileConfig={
+            "connectorProfileProperties": {"CustomConnector": {"profileProperties": {"k": "v"}}},
+            "connectorProfileCredentials": {"CustomConnector": {"authenticationType": "APIKEY",
+                                                                "apiKey": {"apiKey": "key-secret"}}}})
+    appflow_mock.add_source_records("CustomConnector", "orders", [{"oid": "1", "v": 1}])
+    seed(appflow_mock, [{"oid": "1", "v": 2}, {"oid": "2", "v": 3}])
+    rec = run(client, "cc", saas_out("CustomConnector", entityName="orders", writeOperationType="UPSERT",
+                                     idFieldNames=["oid"]))
+    assert rec["executionStatus"] == "Successful"
+    assert appflow_mock.source_records("CustomConnector", "orders") == [{"oid": "1", "v": 2}, {"oid": "2", "v": 3}]
 
 
 def _salesforce(client: Any, emu: Any, existing: List[Dict[str, Any]]) -> None:
