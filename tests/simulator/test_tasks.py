@@ -442,6 +442,30 @@ def test_partition_keys_leave_records_unchanged_and_partition_the_output(runner:
     assert any("Stage=Open/" in k for k in keys), keys
 
 
+# -- an S3 source: CSV text values, Map tasks alone (no projection needed) ----------------------
+
+def test_s3_csv_source_with_map_tasks_only(runner: Runner) -> None:
+    runner.emu.put_object("in-bucket", "data/part-1.csv", "id,amount,active\n1,10,true\n2,250,false\n3,x,true\n")
+    s3 = "S3"
+    tasks = [{"sourceFields": ["amount"], "connectorOperator": {s3: "GREATER_THAN"}, "taskType": "Filter",
+              "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}},
+             {"sourceFields": ["id"], "connectorOperator": {s3: "NO_OP"}, "destinationField": "id", "taskType": "Map",
+              "taskProperties": {"DESTINATION_DATA_TYPE": "integer"}},
+             {"sourceFields": ["amount"], "connectorOperator": {s3: "NO_OP"}, "destinationField": "amount",
+              "taskType": "Map", "taskProperties": {"DESTINATION_DATA_TYPE": "double"}},
+             {"sourceFields": ["active"], "connectorOperator": {s3: "NO_OP"}, "destinationField": "active",
+              "taskType": "Map", "taskProperties": {"DESTINATION_DATA_TYPE": "boolean"}}]
+    runner.client.create_flow(
+        flowName="s3-tasks", triggerConfig={"triggerType": "OnDemand"},
+        sourceFlowConfig={"connectorType": "S3", "sourceConnectorProperties": {
+            "S3": {"bucketName": "in-bucket", "bucketPrefix": "data", "s3InputFormatConfig": {"s3InputFileType": "CSV"}}}},
+        destinationFlowConfigList=[s3_destination("out-bucket", "exports", "JSON")], tasks=tasks)
+    execution_id = runner.client.start_flow(flowName="s3-tasks")["executionId"]
+    ok(runner.client.describe_flow_execution_records(flowName="s3-tasks")["flowExecutions"][0])
+    assert runner.emu.destination_records("s3-tasks", execution_id) == [
+        {"id": 1, "amount": 10.0, "active": True}, {"id": 2, "amount": 250.0, "active": False}]
+
+
 # -- compile level: the attributes, odd inputs, failures -----------------------------------------
 
 def test_compiled_attributes() -> None:
