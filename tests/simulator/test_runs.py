@@ -8,6 +8,7 @@ import time_machine
 from freezegun import freeze_time
 
 from appflow_emu import mock_appflow
+from tests.conftest import requires_member, requires_operation
 from tests.helpers import flow_request, profile_request, projection_tasks, salesforce_source, s3_destination
 
 T0 = datetime(2024, 6, 3, 12, 0, tzinfo=timezone.utc)
@@ -168,6 +169,7 @@ def test_in_progress_polls_per_flow_and_concurrent_start_switch(client, appflow_
 
 # -- cancel ---------------------------------------------------------------------------------------------
 
+@requires_operation("CancelFlowExecutions")
 def test_cancel_in_progress_runs(client, appflow_mock):
     flow = _sf_flow(client)
     appflow_mock.add_source_records("Salesforce", "Account", _records(3))
@@ -184,6 +186,7 @@ def test_cancel_in_progress_runs(client, appflow_mock):
     assert again["invalidExecutions"] == [running]
 
 
+@requires_operation("CancelFlowExecutions")
 def test_cancel_without_ids_cancels_every_run_in_progress(client, appflow_mock):
     flow = _sf_flow(client)
     appflow_mock.set_in_progress_polls(flow, 5)
@@ -260,6 +263,7 @@ def test_handle_advance_and_schedule_bounds(client, appflow_mock):
     assert times[0] == start
 
 
+@requires_member("ScheduledTriggerProperties", "flowErrorDeactivationThreshold")
 def test_consecutive_failures_deactivate_the_flow(client, appflow_mock):
     flow = _scheduled(client, "rate(1minutes)", flowErrorDeactivationThreshold=3)
     for _ in range(5):

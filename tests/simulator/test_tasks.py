@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from appflow_emu import mock_appflow
 from appflow_emu.simulator.core import RecordFailure, RunFailure
 from appflow_emu.simulator.tasks import compile_tasks
+from tests.conftest import requires_enum_value
 from tests.helpers import profile_request, s3_destination, salesforce_source
 
 SF = "Salesforce"
@@ -207,6 +208,7 @@ def test_map_all_with_in_place_transforms_and_extra_maps(runner: Runner) -> None
     assert "Id,Name" not in delivered[0]  # temporary fields appear only when mapped
 
 
+@requires_enum_value("TaskType", "Passthrough")
 def test_passthrough_copies_the_value_unchanged(runner: Runner) -> None:
     records = [{"Id": "1", "Nested": {"a": [1, 2]}, "N": 5}]
     tasks = [projection("Id", "Nested", "N"), map_("Id"), task("Passthrough", "NO_OP", ["Nested"], "nested"),
@@ -433,6 +435,7 @@ def test_arithmetic_failures_fail_the_record(runner: Runner) -> None:
 
 # -- Partition ----------------------------------------------------------------------------------
 
+@requires_enum_value("TaskType", "Partition")
 def test_partition_keys_leave_records_unchanged_and_partition_the_output(runner: Runner) -> None:
     tasks = maps("Id", "Stage") + [task("Partition", "NO_OP", [], "", ORDERED_PARTITION_KEYS_LIST='["Stage"]')]
     delivered, execution = runner.run(tasks, ACCOUNTS)
