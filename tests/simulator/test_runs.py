@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from appflow_emu import mock_appflow
 from tests.conftest import requires_member, requires_operation
-from tests.helpers import flow_request, profile_request, projection_tasks, salesforce_source, s3_destination
+from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, salesforce_source
 
 T0 = datetime(2024, 6, 3, 12, 0, tzinfo=timezone.utc)
 

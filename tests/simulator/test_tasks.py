@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from appflow_emu import mock_appflow
 from appflow_emu.simulator.core import RecordFailure, RunFailure
 from appflow_emu.simulator.tasks import compile_tasks
-from tests.conftest import requires_enum_value
+from tests.conftest import requires_enum_value, requires_member
 from tests.helpers import profile_request, s3_destination, salesforce_source
 
 SF = "Salesforce"
@@ -447,6 +447,7 @@ def test_partition_keys_leave_records_unchanged_and_partition_the_output(runner:
 
 # -- an S3 source: CSV text values, Map tasks alone (no projection needed) ----------------------
 
+@requires_member("S3SourceProperties", "s3InputFormatConfig")
 def test_s3_csv_source_with_map_tasks_only(runner: Runner) -> None:
     runner.emu.put_object("in-bucket", "data/part-1.csv", "id,amount,active\n1,10,true\n2,250,false\n3,x,true\n")
     s3 = "S3"
