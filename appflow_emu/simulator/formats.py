@@ -18,7 +18,7 @@ import json
 import math
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set
 
 from appflow_emu.simulator.core import Record, RunFailure
 
@@ -63,7 +63,11 @@ def read_jsonl(body: bytes) -> Iterator[Record]:
                 raise RunFailure(f"The JSON file's item {n} is not a JSON object")
             yield item
         return
-    for n, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a line: str.splitlines() would also split at U+0085, U+2028... which JSON
+    # strings may hold unescaped.
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.endswith("\r"):
+            line = line[:-1]
         if not line.strip():
             continue
         try:
@@ -222,6 +226,8 @@ class CsvWriter(FileWriter):
         super().__init__()
         self._fields: Dict[str, int] = {}
         self._rows: List[List[str]] = []
+        self._cr_rows: Set[int] = set()  # rows holding a "\r" (quoted in full)
+        self._names: tuple = ()  # the header so far, to spot records in header order
         self._size = 0
 
     @property
@@ -229,30 +235,48 @@ class CsvWriter(FileWriter):
         return self._size + sum(len(f) + 1 for f in self._fields)
 
     def add(self, record: Record) -> None:
-        fields = self._fields
-        row: List[str] = [""] * len(fields)
-        for name, value in record.items():
-            index = fields.get(name)
-            if index is None:
-                index = fields[name] = len(fields)
-                row.append("")
-            convert = _TEXT_BY_TYPE.get(type(value))
-            text = convert(value) if convert is not None else _to_text_slow(value)
-            if text is not None:
-                row[index] = text
+        text_by_type = _TEXT_BY_TYPE
+        row: List[str]
+        if tuple(record) == self._names:  # the usual case: the same fields in header order
+            row = []
+            for value in record.values():
+                convert = text_by_type.get(type(value))
+                text = convert(value) if convert is not None else _to_text_slow(value)
+                row.append("" if text is None else text)
+        else:
+            fields = self._fields
+            row = [""] * len(fields)
+            for name, value in record.items():
+                index = fields.get(name)
+                if index is None:
+                    index = fields[name] = len(fields)
+                    row.append("")
+                convert = text_by_type.get(type(value))
+                text = convert(value) if convert is not None else _to_text_slow(value)
+                if text is not None:
+                    row[index] = text
+            self._names = tuple(fields)
+        joined = ",".join(row)
+        if "\r" in joined:
+            self._cr_rows.add(len(self._rows))
         self._rows.append(row)
-        self._size += len(",".join(row)) + 1
+        self._size += len(joined) + 1
         self.records += 1
 
     def finish(self) -> bytes:
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\n")
+        # csv quotes only the line terminator's characters: a lone "\r" would go unquoted with
+        # "\n" line ends and split the row when read back, so such rows are quoted in full.
+        quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         width = len(self._fields)
-        writer.writerow(list(self._fields))
-        for row in self._rows:
+        header = list(self._fields)
+        (quote_all if any("\r" in h for h in header) else writer).writerow(header)
+        cr_rows = self._cr_rows
+        for i, row in enumerate(self._rows):
             if len(row) < width:
-                row = row + [""] * (width - len(row))
-            writer.writerow(row)
+                row.extend([""] * (width - len(row)))
+            (quote_all if i in cr_rows else writer).writerow(row)
         self._rows = []
         return out.getvalue().encode("utf-8")
 

@@ -700,3 +700,32 @@ def test_parquet_mixed_column_falls_back_to_strings():
     assert table.column("v").to_pylist() == ["1", "x", None]
     assert formats.write_parquet([{"v": 1}], True) == formats.write_parquet([{"v": 1}], True)
     assert pq.read_table(io.BytesIO(formats.write_parquet([]))).num_rows == 0
+
+
+# -- properties ---------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.text(st.characters(codec="utf-8", categories=["L", "N"]), min_size=1, max_size=8)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
+_values = st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | _text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(_names, _values, min_size=1, max_size=5), max_size=8))
+def test_json_lines_round_trip(records):
+    body = formats.write_jsonl(records)
+    assert list(formats.read_jsonl(body)) == records
+    assert formats.write_jsonl(records) == body
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(_names, _text, min_size=1, max_size=5), min_size=1, max_size=8))
+def test_csv_round_trip_fills_missing_fields_with_empty_text(records):
+    body = formats.write_csv(records)
+    header: List[str] = []
+    for r in records:
+        header.extend(k for k in r if k not in header)
+    assert list(formats.read_csv(body)) == [{k: r.get(k, "") for k in header} for r in records]
+    assert formats.write_csv(records) == body
