@@ -253,14 +253,14 @@ def fire_times(schedule: Schedule, anchor: float, after: float, until: float) ->
         period = schedule.rate_seconds
         lo = max(after, anchor - 1e-9)
         k = max(0, int((lo - anchor) // period))
-        out = []
+        ticks: List[float] = []
         t = anchor + k * period
         while t <= until:
             if t > after and t >= anchor:
-                out.append(t)
+                ticks.append(t)
             k += 1
             t = anchor + k * period
-        return out
+        return ticks
     assert schedule.cron_fields is not None
     from datetime import datetime, timedelta, timezone
 
