@@ -28,6 +28,7 @@ from tests.conftest import (
     has_member,
     has_operation,
     is_required,
+    member_meta,
     requires_enum_value,
     requires_member,
     requires_operation,
@@ -615,7 +616,8 @@ def test_describe_input_constraints(client, appflow_mock):
                    "Member must have value less than or equal to 100")
     msg = expect_error(client.describe_connector_profiles, "ValidationException", 400, nextToken="a b")
     assert msg == ("1 validation error detected: Value 'a b' at 'nextToken' failed to satisfy constraint: "
-                   r"Member must satisfy regular expression pattern: \S+")
+                   "Member must satisfy regular expression pattern: "
+                   + member_meta("DescribeConnectorProfilesRequest", "nextToken", "pattern"))
     msg = expect_error(client.describe_connector_profiles, "ValidationException", 400,
                        connectorProfileNames=[f"n{i}" for i in range(101)])
     assert "at 'connectorProfileNames'" in msg and "Member must have length less than or equal to 100" in msg
