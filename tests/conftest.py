@@ -97,21 +97,6 @@ def requires_enum_value(shape: str, *values: str):
                                                     f"lacks {', '.join(missing)}")
 
 
-def requires_shape(*names: str):
-    missing = [n for n in names if not has_shape(n)]
-    return pytest.mark.skipif(bool(missing), reason=f"installed botocore {_botocore_version()} has no AppFlow "
-                                                    f"shape {', '.join(missing)}")
-
-
-def requires_constraint(shape: str, key: str, value=None):
-    """Skip unless ``shape`` carries constraint ``key`` (equal to ``value`` when given)."""
-    actual = shape_meta(shape, key)
-    ok = actual is not None if value is None else actual == value
-    want = key if value is None else f"{key}={value!r}"
-    return pytest.mark.skipif(not ok, reason=f"installed botocore {_botocore_version()}: AppFlow shape {shape} has "
-                                             f"no {want} (has {actual!r})")
-
-
 def when(condition: bool, reason: str):
     """For pytest.param(..., marks=when(...)): skip the case unless ``condition`` holds."""
     return pytest.mark.skipif(not condition, reason=f"installed botocore {_botocore_version()}: {reason}")
