@@ -51,6 +51,7 @@ class RunContext:
     window_end: Optional[float] = None
     bytes_read: int = 0  # sources add what they read
     records_read: int = 0
+    schema_version: int = 1  # the flow's schemaVersion (S3 pathPrefixHierarchy SCHEMA_VERSION)
 
 
 @dataclass
@@ -61,6 +62,10 @@ class SinkResult:
     failure_messages: List[str] = field(default_factory=list)
     delivered: List[Record] = field(default_factory=list)  # what the destination received
     objects: List[str] = field(default_factory=list)  # keys written (S3-like destinations)
+    # S3-like destinations keep no copy of the records (memory stays flat as data grows): what
+    # they delivered is read back from these objects when a test asks for it.
+    object_bucket: Optional[str] = None
+    object_format: Optional[str] = None
 
 
 Transform = Callable[[Iterable[Record]], Iterator[Record]]

@@ -47,13 +47,18 @@ def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = 
         records = _guarded(compiled, sources.read(ctx, changed), task_failures)
         written: SinkResult = sink.write(ctx, records, list(getattr(compiled, "partition_keys", []) or []))
     except RunFailure as failure:
+        # What a sink wrote before the run failed stays written (the sink attaches it).
+        partial: Optional[SinkResult] = getattr(failure, "result", None)
         result = {
             "bytesProcessed": ctx.bytes_read,
-            "bytesWritten": 0,
+            "bytesWritten": partial.bytes_written if partial is not None else 0,
             "recordsProcessed": ctx.records_read,
-            "errorInfo": {"putFailuresCount": len(task_failures), "executionMessage": _clean(failure.message)},
+            "errorInfo": {
+                "putFailuresCount": len(task_failures) + (partial.put_failures if partial is not None else 0),
+                "executionMessage": _clean(failure.message),
+            },
         }
-        return Outcome("Error", result, [])
+        return Outcome("Error", result, _delivered(partial, ctx) if partial is not None else [])
     failures = written.put_failures + len(task_failures)
     result = {
         "bytesProcessed": ctx.bytes_read,
@@ -67,8 +72,39 @@ def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = 
             "executionMessage": _clean(f"{failures} records failed to be processed. First failure: {messages[0]}"
                                        if messages else f"{failures} records failed to be written."),
         }
-        return Outcome("Error", result, written.delivered)
-    return Outcome("Successful", result, written.delivered)
+        return Outcome("Error", result, _delivered(written, ctx))
+    return Outcome("Successful", result, _delivered(written, ctx))
+
+
+class DeliveredObjects:
+    """What an S3-like destination delivered: read back from its objects on demand."""
+
+    def __init__(self, store: Any, bucket: str, keys: List[str], file_format: str) -> None:
+        self.store, self.bucket, self.keys, self.file_format = store, bucket, list(keys), file_format
+
+    def records(self) -> List[Record]:
+        from appflow_emu.simulator import formats
+
+        out: List[Record] = []
+        for key in self.keys:
+            body = self.store.get(self.bucket, key)
+            if self.file_format == "PARQUET":
+                import io
+
+                import pyarrow.parquet as pq  # present: it wrote the file
+
+                out.extend(pq.read_table(io.BytesIO(body)).to_pylist())
+            elif self.file_format == "CSV":
+                out.extend(formats.read_csv(body))
+            else:
+                out.extend(formats.read_jsonl(body))
+        return out
+
+
+def _delivered(written: SinkResult, ctx: RunContext) -> Any:
+    if written.object_bucket is not None and not written.delivered:
+        return DeliveredObjects(ctx.data.store(), written.object_bucket, written.objects, written.object_format or "JSON")
+    return written.delivered
 
 
 def _parts() -> Any:
@@ -106,4 +142,5 @@ def context(flow: Any, execution_id: str, account_id: str, region: str, started_
         data=RunData(plane, flow.name),
         window_start=window_start,
         window_end=window_end,
+        schema_version=flow.schema_version,
     )

@@ -218,17 +218,33 @@ class JsonLinesWriter(FileWriter):
 
 
 class CsvWriter(FileWriter):
-    """Header row = union of the fields in first-seen order; a missing field or None is empty."""
+    """Header row = union of the fields in first-seen order; a missing field or None is empty.
+
+    Rows are encoded as they come and kept as text, grouped by how many columns were known when
+    they were written: a field first seen later is a new last column, so earlier rows only need
+    trailing empty cells at the end. Memory stays about the size of the file."""
 
     file_type = "CSV"
+    _CHUNK = 512  # lines joined into one string at a time
 
     def __init__(self) -> None:
         super().__init__()
         self._fields: Dict[str, int] = {}
-        self._rows: List[List[str]] = []
-        self._cr_rows: Set[int] = set()  # rows holding a "\r" (quoted in full)
         self._names: tuple = ()  # the header so far, to spot records in header order
         self._size = 0
+        self._segments: List[List[Any]] = []  # [width, [text chunks]]
+        self._lines: List[str] = []
+        self._width = -1
+        self._writer = csv.writer(self, lineterminator="\n")
+        # csv quotes only the line terminator's characters: a lone "\r" would go unquoted with
+        # "\n" line ends and split the row when read back, so such rows are quoted in full.
+        self._quote_all = csv.writer(self, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def write(self, text: str) -> None:  # the csv writers' file
+        self._lines.append(text)
+        if len(self._lines) >= self._CHUNK:
+            self._segments[-1][1].append("".join(self._lines))
+            self._lines = []
 
     @property
     def size(self) -> int:
@@ -256,29 +272,51 @@ class CsvWriter(FileWriter):
                 if text is not None:
                     row[index] = text
             self._names = tuple(fields)
+        width = len(self._fields)
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+        if width != self._width:
+            self._close_chunk()
+            self._segments.append([width, []])
+            self._width = width
         joined = ",".join(row)
-        if "\r" in joined:
-            self._cr_rows.add(len(self._rows))
-        self._rows.append(row)
+        (self._quote_all if "\r" in joined else self._writer).writerow(row)
         self._size += len(joined) + 1
         self.records += 1
 
+    def _close_chunk(self) -> None:
+        if self._lines:
+            self._segments[-1][1].append("".join(self._lines))
+            self._lines = []
+
     def finish(self) -> bytes:
-        out = io.StringIO(newline="")
-        writer = csv.writer(out, lineterminator="\n")
-        # csv quotes only the line terminator's characters: a lone "\r" would go unquoted with
-        # "\n" line ends and split the row when read back, so such rows are quoted in full.
-        quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._close_chunk()
         width = len(self._fields)
         header = list(self._fields)
-        (quote_all if any("\r" in h for h in header) else writer).writerow(header)
-        cr_rows = self._cr_rows
-        for i, row in enumerate(self._rows):
-            if len(row) < width:
-                row.extend([""] * (width - len(row)))
-            (quote_all if i in cr_rows else writer).writerow(row)
-        self._rows = []
-        return out.getvalue().encode("utf-8")
+        out = io.StringIO(newline="")
+        quoting = csv.QUOTE_ALL if any("\r" in h for h in header) else csv.QUOTE_MINIMAL
+        csv.writer(out, lineterminator="\n", quoting=quoting).writerow(header)
+        parts: List[bytes] = [out.getvalue().encode("utf-8")]
+        for seg_width, chunks in self._segments:
+            pad = "," * (width - seg_width)
+            for chunk in chunks:
+                if pad:
+                    chunk = chunk.replace("\n", pad + "\n") if "\r" not in chunk and '"' not in chunk else _pad_rows(chunk, pad)
+                parts.append(chunk.encode("utf-8"))
+        self._segments = []
+        return b"".join(parts)
+
+
+def _pad_rows(chunk: str, pad: str) -> str:
+    """Add empty trailing cells to every row of CSV text whose cells may hold quoted newlines."""
+    rows = list(csv.reader(io.StringIO(chunk, newline="")))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    extra = [""] * len(pad)
+    for row in rows:
+        (quote_all if any("\r" in c for c in row) else writer).writerow(row + extra)
+    return out.getvalue()
 
 
 def _require_pyarrow() -> Any:

@@ -270,7 +270,6 @@ class S3Sink(Sink):
                         _join(*folder_parts), writer_for(self.file_type, self.preserve_types), index)
                 handle.writer.add(record)
                 result.records_written += 1
-                result.delivered.append(record)
                 if self._full(handle.writer):
                     flush(handle)
                     del open_files[values]
@@ -279,6 +278,8 @@ class S3Sink(Sink):
         except RunFailure as e:
             raise _attach(e, result) from None
         result.objects.sort()
+        result.object_bucket = self.bucket
+        result.object_format = self.file_type
         return result
 
 
