@@ -268,7 +268,14 @@ def _entity_connector(call: Call, p: Dict[str, Any]) -> str:
     """The connector type whose entities are asked for: the profile's, else connectorType."""
     name = p.get("connectorProfileName")
     if name:
-        return get_profile(call.state, name).connector_type
+        profile = get_profile(call.state, name)
+        if name in call.state.emulator.invalid_credentials:
+            raise AppFlowError(
+                "ConnectorAuthenticationException",
+                f"The connector rejected the credentials of connector profile {name}. "
+                "Update the connector profile with valid credentials.",
+            )
+        return profile.connector_type
     if not p.get("connectorType"):
         raise validation("Either connectorProfileName or connectorType must be provided.")
     return str(p["connectorType"])

@@ -331,3 +331,46 @@ def test_same_seed_same_ids_and_bytes():
     assert files_a == files_b and files_a
     ids_c, _ = _scenario(8)
     assert ids_c != ids_a
+
+
+def test_invalid_credentials_reject_entity_discovery(client, appflow_mock):
+    client.create_connector_profile(**profile_request("sf", "Salesforce"))
+    assert client.list_connector_entities(connectorProfileName="sf")["connectorEntityMap"]
+    appflow_mock.invalidate_credentials("sf")
+    with pytest.raises(client.exceptions.ConnectorAuthenticationException) as err:
+        client.list_connector_entities(connectorProfileName="sf")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+    with pytest.raises(client.exceptions.ConnectorAuthenticationException):
+        client.describe_connector_entity(connectorProfileName="sf", connectorEntityName="Account")
+    appflow_mock.invalidate_credentials("sf", invalid=False)
+    assert client.list_connector_entities(connectorProfileName="sf")["connectorEntityMap"]
+
+
+@pytest.mark.parametrize("moto_first", [True, False])
+def test_s3_source_reads_motos_bucket(moto_first):
+    moto = pytest.importorskip("moto")
+    mocks = [moto.mock_aws(), mock_appflow()]
+    if not moto_first:
+        mocks.reverse()
+    for m in mocks:
+        m.start()
+    try:
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="in-bucket")
+        s3.create_bucket(Bucket="out-bucket")
+        s3.put_object(Bucket="in-bucket", Key="data/a.csv", Body=b"id,name\n1,one\n2,two\n")
+        s3.put_object(Bucket="in-bucket", Key="data/b.json", Body=b'{"id": 3, "name": "three"}\n')
+        client = boto3.client("appflow", region_name="us-east-1")
+        client.create_flow(**flow_request("from-moto", destination=s3_destination(file_type="CSV")))
+        eid = client.start_flow(flowName="from-moto")["executionId"]
+        (rec,) = client.describe_flow_execution_records(flowName="from-moto")["flowExecutions"]
+        assert rec["executionStatus"] == "Successful"
+        assert rec["executionResult"]["recordsProcessed"] == 3
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="out-bucket")["Contents"]]
+        assert keys and all(k.startswith(f"exports/from-moto/{eid}/") for k in keys)
+        body = b"".join(s3.get_object(Bucket="out-bucket", Key=k)["Body"].read() for k in keys).decode()
+        assert body.splitlines()[0] == "id,name"
+        assert sorted(body.splitlines()[1:]) == ["1,one", "2,two", "3,three"]
+    finally:
+        for m in reversed(mocks):
+            m.stop()
