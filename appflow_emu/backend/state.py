@@ -250,11 +250,9 @@ class Emulator:
                 execution_id = next(reversed(runs))
             if execution_id not in runs:
                 raise KeyError(f"flow {flow_name!r} has no execution {execution_id!r}")
-            delivered = runs[execution_id]
+            delivered: Any = runs[execution_id]
         if hasattr(delivered, "records"):  # an S3-like destination: read its objects back
-            if delivered.store is None:
-                delivered.store = self.data.store()
-            return delivered.records()
+            return list(delivered.records())
         return [dict(r) for r in delivered]
 
     def create_bucket(self, bucket: str) -> None:

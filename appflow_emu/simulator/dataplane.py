@@ -24,7 +24,7 @@ class DataPlane:
         self.events: List[Record] = []
         self.lookout: List[Record] = []
         # (account, region, flow) -> {execution id: delivered records}, in run order
-        self.delivered: Dict[Tuple[str, str, str], Dict[str, List[Record]]] = {}
+        self.delivered: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # records, or DeliveredObjects
         self.record_failures: Dict[str, Predicate] = {}  # flow name -> predicate
         self._embedded: Any = None
 

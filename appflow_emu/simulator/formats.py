@@ -18,7 +18,7 @@ import json
 import math
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from appflow_emu.simulator.core import Record, RunFailure
 
@@ -294,7 +294,7 @@ class CsvWriter(FileWriter):
         width = len(self._fields)
         header = list(self._fields)
         out = io.StringIO(newline="")
-        quoting = csv.QUOTE_ALL if any("\r" in h for h in header) else csv.QUOTE_MINIMAL
+        quoting: Any = csv.QUOTE_ALL if any("\r" in h for h in header) else csv.QUOTE_MINIMAL
         csv.writer(out, lineterminator="\n", quoting=quoting).writerow(header)
         parts: List[bytes] = [out.getvalue().encode("utf-8")]
         for seg_width, chunks in self._segments:
