@@ -8,12 +8,12 @@ from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
 from appflow_emu.backend import HANDLERS
+from appflow_emu.backend.executions import catch_up
 from appflow_emu.backend.state import Call, Emulator
 from appflow_emu.errors import AppFlowError, EmulatorError
 from appflow_emu.model.operations import OperationSpec, spec
 from appflow_emu.model.service import error_statuses, route
 from appflow_emu.model.validate import format_errors, format_path
-from appflow_emu.backend.executions import catch_up
 
 Response = Tuple[int, Dict[str, str], bytes]
 
