@@ -6,6 +6,7 @@ connector's minimum at create/update). Ticking schedules is the simulator's part
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -129,6 +130,7 @@ def _valid_field(field: str, index: int) -> bool:
     return all(part and _valid_part(part, index, lo, hi) for part in field.split(","))
 
 
+@lru_cache(maxsize=1024)
 def parse(expression: str) -> Schedule:
     text = expression.strip()
     m = _RATE.match(text)
