@@ -221,13 +221,17 @@ class Emulator:
 
     # -- test data -------------------------------------------------------------------------
     def add_source_records(self, connector_type: str, entity: str, records: Iterable[Dict[str, Any]],
-                           profile: Optional[str] = None) -> None:
-        """Seed records a SaaS source entity will return; active Event-triggered flows on it run."""
+                           profile: Optional[str] = None, check_fields: bool = True) -> None:
+        """Seed records a SaaS source entity will return; active Event-triggered flows on it run.
+        When the entity is known (catalogued, or added with ``add_entity``) every record's fields
+        must be among its fields (else ValueError, nothing seeded); ``check_fields=False`` skips that."""
         from appflow_emu.backend.executions import run_event_flows
         from appflow_emu.catalog.connectors import normalize_connector_type
 
         rows = [dict(r) for r in records]
         ct = normalize_connector_type(connector_type)
+        if check_fields:
+            self.check_source_fields(ct, entity, rows)
         self.data.seed(ct, entity, rows, profile)
         now = self.now()
         for state in list(self._states.values()):
@@ -237,6 +241,73 @@ class Emulator:
     def source_records(self, connector_type: str, entity: str, profile: Optional[str] = None) -> List[Dict[str, Any]]:
         """The entity's current records (what a source reads, after any SaaS destination wrote)."""
         return [dict(r) for r in self.data.dataset(connector_type, entity, profile)]
+
+    def add_entity(self, connector_type: str, entity: str, fields: Any, group: Optional[str] = None,
+                   label: Optional[str] = None, parent: Optional[str] = None) -> None:
+        """Add an entity to a SaaS connector's catalog, or replace a catalogued one (its fields,
+        and its group/label/parent when given). ``fields``: a list of names (string fields) or of
+        dicts ``{"name": "Amount", "type": "double", "primary_key": False, "timestamp": False,
+        "read_only": False, "values": [...], "label": ..., "nullable": True}`` (``identifier``,
+        ``fieldType``, ``isPrimaryKey``... are accepted too), or a ``{name: type}`` dict.
+        ``parent`` makes it a nested entity, listed with ``entitiesPath=parent`` (name it
+        ``parent/child`` as AppFlow does). Seen in every region; ``reset()`` forgets it."""
+        from appflow_emu.catalog.connectors import normalize_connector_type
+        from appflow_emu.catalog.entities import Entity, builtin_entities, fields_from_user
+
+        ct = normalize_connector_type(connector_type)
+        if ct in ("S3", "CustomConnector"):
+            raise ValueError(f"{ct} entities are not catalogued: "
+                             + ("put objects in the bucket instead" if ct == "S3"
+                                else "they come from the custom connector's implementation"))
+        if not entity or any(c.isspace() for c in entity):
+            raise ValueError(f"entity name {entity!r} must be non-empty without whitespace")
+        specs = fields_from_user(fields)
+        added = self.added_entities(ct)
+        old = added.get(entity) or next((e for e in builtin_entities(ct) if e.name == entity), None)
+        known = [e for e in builtin_entities(ct)] + list(added.values())
+        default_group = known[0].group if known else "Objects"
+        with self._lock:
+            self._entity_table()[1].setdefault(ct, {})[entity] = Entity(
+                name=entity,
+                label=label or (old.label if old else entity),
+                group=group or (old.group if old else default_group),
+                fields=specs,
+                parent=parent if parent is not None else (old.parent if old else None),
+                nested=old.nested if old else False,
+            )
+
+    def added_entities(self, connector_type: str) -> Dict[str, Any]:
+        """The entities ``add_entity`` added for this connector type (name -> Entity)."""
+        return dict(self._entity_table()[1].get(connector_type, {}))
+
+    def _entity_table(self) -> Tuple[Any, Dict[str, Dict[str, Any]]]:
+        # Kept beside the data plane, and forgotten when reset() renews it (its delivered dict).
+        table = self.__dict__.get("_added_entities")
+        if table is None or table[0] is not self.data.delivered:
+            with self._lock:
+                table = self.__dict__.get("_added_entities")
+                if table is None or table[0] is not self.data.delivered:
+                    table = self.__dict__["_added_entities"] = (self.data.delivered, {})
+        return table
+
+    def check_source_fields(self, connector_type: str, entity: str, records: List[Dict[str, Any]]) -> None:
+        """ValueError when a record has a field the entity (catalogued or added) does not have."""
+        from appflow_emu.catalog.entities import builtin_entities
+
+        known = self._entity_table()[1].get(connector_type, {}).get(entity)
+        if known is None:
+            known = next((e for e in builtin_entities(connector_type) if e.name == entity), None)
+        if known is None:
+            return
+        allowed = known.field_names
+        for n, record in enumerate(records):
+            if not allowed.issuperset(record):
+                unknown = sorted(str(k) for k in record if k not in allowed)
+                raise ValueError(
+                    f"record {n} for {connector_type} entity {entity!r} has field(s) {', '.join(map(repr, unknown))} "
+                    f"that the entity does not have (its fields: {', '.join(sorted(allowed))}). Add them with "
+                    f"emu.add_entity({connector_type!r}, {entity!r}, fields=...), or pass check_fields=False."
+                )
 
     def destination_records(self, flow_name: str, execution_id: Optional[str] = None,
                             region: str = DEFAULT_REGION, account_id: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -150,6 +150,8 @@ DEFAULT_TIMESTAMP_FIELD: Dict[str, str] = {
     "Salesforce": "LastModifiedDate", "Servicenow": "sys_updated_on", "Zendesk": "updated_at",
     "Marketo": "updatedAt", "Slack": "ts", "Pardot": "updated_at", "Veeva": "modified_date__v",
     "SAPOData": "LastChangeDateTime",
+    # [guess] the timestamp fields of the entity catalog (catalog/entities.py) for these sources
+    "Datadog": "timestamp", "Dynatrace": "startTime", "Amplitude": "event_time", "Infornexus": "lastModifiedDate",
 }
 FALLBACK_TIMESTAMP_FIELD = "updated_at"
 
