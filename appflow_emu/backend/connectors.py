@@ -12,35 +12,44 @@ from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call, RegionState
 from appflow_emu.catalog.connectors import ConnectorFacts, connector_types, facts
 from appflow_emu.errors import AppFlowError, not_found, validation
+from appflow_emu.model.service import has_member
 
 DEFAULT_PAGE = 20  # [doc] describe_connectors' default page
-SCHEDULING_FREQUENCIES = {  # [guess] from the minimum interval
-    60: ["BYMINUTE", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "ONCE"],
-    3600: ["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "ONCE"],
-    86400: ["DAILY", "WEEKLY", "MONTHLY", "ONCE"],
-}
+
+
+def _metadata(f: ConnectorFacts) -> Dict[str, Any]:
+    return {name: {member: list(values) for member, values in members.items()}
+            for name, members in f.connector_metadata.items()}
 
 
 def configuration(f: ConnectorFacts) -> Dict[str, Any]:
+    """A built-in connector's ConnectorConfiguration, every value read from its facts. Members the
+    installed model lacks are left out (mid-2021 models have only the first eight)."""
     out: Dict[str, Any] = {
         "canUseAsSource": f.can_be_source,
         "canUseAsDestination": f.can_be_destination,
-        "supportedDestinationConnectors": (
-            [t for t in connector_types() if facts(t).can_be_destination] if f.can_be_source else []
-        ),
-        "supportedSchedulingFrequencies": SCHEDULING_FREQUENCIES[f.min_schedule_interval] if f.can_be_source else [],
-        "isPrivateLinkEnabled": False,
-        "isPrivateLinkEndpointUrlRequired": False,
-        "supportedTriggerTypes": f.trigger_types,
-        "connectorMetadata": {},
+        "supportedDestinationConnectors": list(f.supported_destinations),
+        "supportedSchedulingFrequencies": list(f.scheduling_frequencies),
+        "isPrivateLinkEnabled": f.private_link,
+        "isPrivateLinkEndpointUrlRequired": False,  # [guess]
+        "supportedTriggerTypes": list(f.trigger_types),
+        "connectorMetadata": _metadata(f),
+    }
+    optional: Dict[str, Any] = {
         "connectorType": f.connector_type,
         "connectorName": f.connector_type,
         "connectorOwner": "AWS",
+        "supportedOperators": list(f.operators),
+        "supportedWriteOperations": list(f.write_operations),
+        "supportedApiVersions": list(f.api_versions),
+        "supportedDataTransferTypes": list(f.data_transfer_types),
+        "supportedDataTransferApis": [
+            {"Name": name, **({"Type": kind} if kind is not None else {})} for name, kind in f.data_transfer_apis
+        ],
     }
-    if f.operators:
-        out["supportedOperators"] = list(f.operators)
-    if f.write_operations:
-        out["supportedWriteOperations"] = list(f.write_operations)
+    for member, value in optional.items():
+        if value and has_member("ConnectorConfiguration", member):
+            out[member] = value
     return out
 
 
@@ -49,15 +58,15 @@ def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
     return {
         "canUseAsSource": True,
         "canUseAsDestination": True,
-        "supportedDestinationConnectors": [t for t in connector_types() if facts(t).can_be_destination],
+        "supportedDestinationConnectors": list(f.supported_destinations),
         # [guess] the generic members a built-in configuration has too; what the connector's own
         # Lambda would describe (authentication, operators, API versions) is not emulated.
-        "supportedSchedulingFrequencies": SCHEDULING_FREQUENCIES[f.min_schedule_interval],
+        "supportedSchedulingFrequencies": list(f.scheduling_frequencies),
         "isPrivateLinkEnabled": False,
         "isPrivateLinkEndpointUrlRequired": False,
         "connectorMetadata": {},
         "connectorName": r.label,
-        "supportedTriggerTypes": f.trigger_types,
+        "supportedTriggerTypes": list(f.trigger_types),
         "connectorType": "CustomConnector",
         "connectorLabel": r.label,
         "connectorArn": r.arn,

@@ -112,6 +112,9 @@ def _check_tasks(tasks: List[Dict[str, Any]], source: ConnectorFacts, fail: _Fai
                     f"{source.connector_type} only, got {', '.join(keys)}"
                 )
             op = operator_config[keys[0]]
+            if op not in source.operators:
+                raise fail(f"Task Validation Error: Operator {op} is not supported by source connector "
+                           f"{source.connector_type}")
             allowed = TASK_OPERATORS.get(ttype)
             if ttype == "Filter" and op == "NO_OP":
                 raise fail("Task Validation Error: A Filter task cannot use the NO_OP operator")
@@ -165,6 +168,11 @@ def _check_definition(call: Call, p: Dict[str, Any], existing: Optional[Flow]
     dest = facts(dest_cfg["connectorType"])
     if not dest.can_be_destination:
         raise fail(f"Connector type {dest.connector_type} cannot be used as a destination")
+    if not source.writes_to(dest.connector_type):
+        raise fail(
+            f"Destination connector type {dest.connector_type} is not supported for source connector type "
+            f"{source.connector_type}"
+        )
     _one_member(dest_cfg["destinationConnectorProperties"], dest, dest.destination_member,
                 "destinationConnectorProperties", fail)
     _check_profile(state, dest_cfg, dest, fail)

@@ -1,15 +1,19 @@
 """One table of connector facts, read by the catalog operations *and* by flow validation.
 
-What the model knows (which connectors can be sources or destinations, have profiles or
-credentials, their operators and write operations) is derived from it, never typed again; the
-few facts the model lacks (trigger types, minimum schedule intervals) are in small tables below,
-marked in docs/fidelity.md as documented or guessed.
+What the model knows is derived from it, never typed again: which connectors can be sources or
+destinations, have profiles or credentials, their operators and write operations, the data transfer
+APIs their properties accept, the scheduling frequencies and trigger types that exist, the members
+of their connector metadata. The facts the model lacks are small tables of data below, each marked
+[doc] or [guess] (listed in docs/catalog.md): minimum schedule intervals, which sources offer Event
+triggers, where each source may write, PrivateLink support, OAuth scopes, supported regions, API
+versions. Answers (DescribeConnectors, DescribeConnector) and checks (CreateFlow, UpdateFlow) both
+read :func:`facts`, so they cannot disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 
 from appflow_emu.model.service import service_model
 
@@ -23,9 +27,78 @@ MIN_SCHEDULE_INTERVAL: Dict[str, int] = {
 }
 DEFAULT_MIN_SCHEDULE_INTERVAL = MINUTE  # [guess] SAPOData, CustomConnector
 
+# [guess] The period each ScheduleFrequencyType value stands for. A source offers the frequencies
+# no shorter than its minimum interval; a value not listed here (ONCE, or one a newer model adds)
+# is offered by every source.
+FREQUENCY_PERIOD: Dict[str, int] = {
+    "BYMINUTE": MINUTE, "HOURLY": HOUR, "DAILY": DAY, "WEEKLY": 7 * DAY, "MONTHLY": 28 * DAY,
+}
+
 # [doc] Event-triggered flows are offered for Salesforce (change events); [guess] custom connectors
-# declare their own trigger types, so they are allowed here.
+# declare their own trigger types, so they are allowed here. Every source offers the model's other
+# trigger types (Scheduled, OnDemand).
 EVENT_SOURCES: FrozenSet[str] = frozenset({"Salesforce", "CustomConnector"})
+TRIGGER_TYPE_SOURCES: Dict[str, FrozenSet[str]] = {"Event": EVENT_SOURCES}
+
+# [guess] Where each source may write (supportedDestinationConnectors). Storage, warehouses and
+# custom connectors take every source; SaaS applications as destinations take files from S3, not
+# another SaaS application; the AWS services take the sources their own documentation lists
+# ([doc] Customer Profiles: Salesforce, Zendesk, Marketo, ServiceNow, S3). Entries the installed
+# model does not have as destinations are dropped; "*" is every destination of the model.
+EVERY_DESTINATION = "*"
+_STORES = ("S3", "Redshift", "Snowflake", "Upsolver", "CustomConnector")
+_LOOKOUT = _STORES + ("LookoutMetrics",)
+SUPPORTED_DESTINATIONS: Dict[str, Tuple[str, ...]] = {
+    "S3": _STORES + ("Salesforce", "Zendesk", "Marketo", "SAPOData", "EventBridge", "LookoutMetrics",
+                     "Honeycode", "CustomerProfiles"),
+    "Salesforce": _LOOKOUT + ("EventBridge", "Honeycode", "CustomerProfiles"),
+    "Zendesk": _LOOKOUT + ("Honeycode", "CustomerProfiles"),
+    "Marketo": _LOOKOUT + ("CustomerProfiles",),
+    "Servicenow": _LOOKOUT + ("CustomerProfiles",),
+    "Slack": _STORES + ("Honeycode",),
+    "Amplitude": _LOOKOUT,
+    "Dynatrace": _LOOKOUT,
+    "Googleanalytics": _LOOKOUT,
+    "Infornexus": _LOOKOUT,
+    "Singular": _LOOKOUT,
+    "Trendmicro": _LOOKOUT,
+    "Veeva": _LOOKOUT,
+    "Datadog": _STORES,
+    "Pardot": _STORES,
+    "SAPOData": _STORES,
+    "CustomConnector": (EVERY_DESTINATION,),
+}
+DEFAULT_DESTINATIONS = _STORES  # [guess] a source this table does not know yet
+
+# [guess] Connectors that can connect through AWS PrivateLink (isPrivateLinkEnabled).
+PRIVATE_LINK: FrozenSet[str] = frozenset({
+    "Salesforce", "Servicenow", "SAPOData", "Snowflake", "Datadog", "Dynatrace", "Infornexus", "Veeva",
+})
+
+# [guess] connectorMetadata values the model cannot give. Members whose items are a model enum
+# (Salesforce dataTransferApis, oauth2GrantTypesSupported) are the whole enum, derived; members the
+# installed model lacks are dropped.
+CONNECTOR_METADATA: Dict[str, Dict[str, Tuple[str, ...]]] = {
+    "Salesforce": {"oAuthScopes": ("api", "refresh_token")},
+    "Zendesk": {"oAuthScopes": ("read", "write")},
+    "Slack": {"oAuthScopes": ("channels:read", "channels:history", "groups:read", "groups:history",
+                              "im:read", "im:history", "mpim:read", "mpim:history", "users:read")},
+    "Googleanalytics": {"oAuthScopes": ("https://www.googleapis.com/auth/analytics.readonly",)},
+    "Honeycode": {"oAuthScopes": ("honeycode:read", "honeycode:write")},
+    "Snowflake": {"supportedRegions": (
+        "us-east-1", "us-east-2", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-central-1",
+        "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+    )},
+}
+
+# [guess] supportedApiVersions of the built-in connectors that version their API.
+SUPPORTED_API_VERSIONS: Dict[str, Tuple[str, ...]] = {"Salesforce": ("v58.0",)}
+# [guess] supportedDataTransferTypes: built-in connectors move records.
+DATA_TRANSFER_TYPES: Dict[str, Tuple[str, ...]] = {}
+DEFAULT_DATA_TRANSFER_TYPES: Tuple[str, ...] = ("RECORD",)
+# [guess] The DataTransferApiType of each data transfer API a connector's properties accept (the
+# names come from the model, e.g. Salesforce's AUTOMATIC, BULKV2, REST_SYNC).
+DATA_TRANSFER_API_TYPE: Dict[str, str] = {"AUTOMATIC": "AUTOMATIC", "BULKV2": "ASYNC", "REST_SYNC": "SYNC"}
 
 FILTER_OPERATORS: FrozenSet[str] = frozenset({
     "PROJECTION", "LESS_THAN", "GREATER_THAN", "CONTAINS", "BETWEEN", "LESS_THAN_OR_EQUAL_TO",
@@ -53,8 +126,18 @@ class ConnectorFacts:
     profile_member: Optional[str]  # member of ConnectorProfileProperties
     credentials_member: Optional[str]
     operator_member: Optional[str]  # member of ConnectorOperator
-    operators: Tuple[str, ...]
-    write_operations: Tuple[str, ...]
+    operators: Tuple[str, ...]  # supportedOperators: the model's enum for the connector
+    write_operations: Tuple[str, ...]  # supportedWriteOperations: the destination's writeOperationType enum
+    supported_destinations: Tuple[str, ...] = ()  # in the model's ConnectorType order; () unless a source
+    scheduling_frequencies: Tuple[str, ...] = ()  # ScheduleFrequencyType values; () unless a source
+    trigger_types: Tuple[str, ...] = ()  # TriggerType values; () unless a source
+    private_link: bool = False
+    api_versions: Tuple[str, ...] = ()
+    data_transfer_types: Tuple[str, ...] = ()
+    data_transfer_apis: Tuple[Tuple[str, Optional[str]], ...] = ()  # (Name, Type)
+    # {ConnectorMetadata member: {member: [values]}}, or {} when the model has no member for the type.
+    connector_metadata: Dict[str, Dict[str, Tuple[str, ...]]] = field(default_factory=dict, hash=False,
+                                                                     compare=False)
 
     @property
     def can_be_source(self) -> bool:
@@ -69,15 +152,6 @@ class ConnectorFacts:
         return self.profile_member is not None
 
     @property
-    def trigger_types(self) -> List[str]:
-        if not self.can_be_source:
-            return []
-        types = ["Scheduled", "OnDemand"]
-        if self.connector_type in EVENT_SOURCES:
-            types.insert(0, "Event")
-        return types
-
-    @property
     def min_schedule_interval(self) -> int:
         return MIN_SCHEDULE_INTERVAL.get(self.connector_type, DEFAULT_MIN_SCHEDULE_INTERVAL)
 
@@ -85,8 +159,12 @@ class ConnectorFacts:
     def upper_name(self) -> str:
         return self.connector_type.upper()
 
+    def writes_to(self, destination_type: str) -> bool:
+        """Whether a flow from this source may write to ``destination_type``."""
+        return destination_type in self.supported_destinations
 
-def _match(members: Dict[str, object], connector_type: str) -> Optional[str]:
+
+def _match(members: Iterable[str], connector_type: str) -> Optional[str]:
     """The model spells members differently from the enum (ServiceNow vs Servicenow)."""
     lowered = connector_type.lower()
     for name in members:
@@ -95,16 +173,72 @@ def _match(members: Dict[str, object], connector_type: str) -> Optional[str]:
     return None
 
 
+def _enum(shape_name: str) -> Tuple[str, ...]:
+    model = service_model()
+    if shape_name not in model.shape_names:
+        return ()
+    return tuple(getattr(model.shape_for(shape_name), "enum", ()) or ())
+
+
+def _item_enum(shape: Any) -> Tuple[str, ...]:
+    """The enum of a list shape's items (or of the shape itself), else ()."""
+    target = getattr(shape, "member", shape)
+    return tuple(getattr(target, "enum", ()) or ())
+
+
 @lru_cache(maxsize=None)
 def connector_types() -> Tuple[str, ...]:
-    return tuple(service_model().shape_for("ConnectorType").enum)  # type: ignore[attr-defined]
+    return _enum("ConnectorType")
 
 
-def _members(shape_name: str) -> Dict[str, object]:
+def _members(shape_name: str) -> Dict[str, Any]:
     model = service_model()
     if shape_name not in model.shape_names:
         return {}
     return dict(model.shape_for(shape_name).members)  # type: ignore[attr-defined]
+
+
+def _destinations_of(source: str, destination_types: Tuple[str, ...]) -> Tuple[str, ...]:
+    wanted = SUPPORTED_DESTINATIONS.get(source, DEFAULT_DESTINATIONS)
+    if EVERY_DESTINATION in wanted:
+        return destination_types
+    return tuple(t for t in destination_types if t in wanted)
+
+
+def _frequencies(min_interval: int) -> Tuple[str, ...]:
+    return tuple(f for f in _enum("ScheduleFrequencyType") if FREQUENCY_PERIOD.get(f, min_interval) >= min_interval)
+
+
+def _triggers(connector_type: str) -> Tuple[str, ...]:
+    return tuple(t for t in _enum("TriggerType")
+                 if t not in TRIGGER_TYPE_SOURCES or connector_type in TRIGGER_TYPE_SOURCES[t])
+
+
+def _metadata(connector_type: str) -> Dict[str, Dict[str, Tuple[str, ...]]]:
+    members = _members("ConnectorMetadata")
+    name = _match(members, connector_type)
+    if name is None:
+        return {}
+    guesses = CONNECTOR_METADATA.get(connector_type, {})
+    out: Dict[str, Tuple[str, ...]] = {}
+    for member, shape in members[name].members.items():
+        values = _item_enum(shape) or guesses.get(member, ())
+        if values:
+            out[member] = values
+    return {name: out}
+
+
+def _data_transfer_apis(*property_shapes: Any) -> Tuple[Tuple[str, Optional[str]], ...]:
+    """The data transfer APIs the connector's source/destination properties accept (an enum member
+    ``dataTransferApi`` in the model), typed by DATA_TRANSFER_API_TYPE."""
+    names: Dict[str, None] = {}
+    for shape in property_shapes:
+        member = getattr(shape, "members", {}).get("dataTransferApi") if shape is not None else None
+        for value in _item_enum(member) if member is not None else ():
+            names[value] = None
+    api_types = _enum("DataTransferApiType")
+    return tuple((n, DATA_TRANSFER_API_TYPE[n] if DATA_TRANSFER_API_TYPE.get(n) in api_types else None)
+                 for n in names)
 
 
 @lru_cache(maxsize=None)
@@ -114,27 +248,38 @@ def facts_table() -> Dict[str, ConnectorFacts]:
     profiles = _members("ConnectorProfileProperties")
     credentials = _members("ConnectorProfileCredentials")
     operators = _members("ConnectorOperator")
+    destination_types = tuple(t for t in connector_types() if _match(destinations, t) is not None)
+    transfer_types = _enum("SupportedDataTransferType")
     table: Dict[str, ConnectorFacts] = {}
     for ct in connector_types():
         op_member = _match(operators, ct)
-        op_enum: Tuple[str, ...] = ()
-        if op_member is not None:
-            op_enum = tuple(getattr(operators[op_member], "enum", ()) or ())
+        op_enum = _item_enum(operators[op_member]) if op_member is not None else ()
+        source_member = _match(sources, ct)
         dest_member = _match(destinations, ct)
+        dest_shape = destinations[dest_member] if dest_member is not None else None
         writes: Tuple[str, ...] = ()
-        if dest_member is not None:
-            dest_shape = destinations[dest_member]
-            if "writeOperationType" in getattr(dest_shape, "members", {}):
-                writes = tuple(dest_shape.members["writeOperationType"].enum)  # type: ignore[attr-defined]
+        if dest_shape is not None and "writeOperationType" in dest_shape.members:
+            writes = _item_enum(dest_shape.members["writeOperationType"])
+        is_source = source_member is not None
+        min_interval = MIN_SCHEDULE_INTERVAL.get(ct, DEFAULT_MIN_SCHEDULE_INTERVAL)
         table[ct] = ConnectorFacts(
             connector_type=ct,
-            source_member=_match(sources, ct),
+            source_member=source_member,
             destination_member=dest_member,
             profile_member=_match(profiles, ct),
             credentials_member=_match(credentials, ct),
             operator_member=op_member,
             operators=op_enum,
             write_operations=writes,
+            supported_destinations=_destinations_of(ct, destination_types) if is_source else (),
+            scheduling_frequencies=_frequencies(min_interval) if is_source else (),
+            trigger_types=_triggers(ct) if is_source else (),
+            private_link=ct in PRIVATE_LINK,
+            api_versions=SUPPORTED_API_VERSIONS.get(ct, ()),
+            data_transfer_types=tuple(t for t in DATA_TRANSFER_TYPES.get(ct, DEFAULT_DATA_TRANSFER_TYPES)
+                                      if t in transfer_types),
+            data_transfer_apis=_data_transfer_apis(sources.get(source_member or ""), dest_shape),
+            connector_metadata=_metadata(ct),
         )
     return table
 
