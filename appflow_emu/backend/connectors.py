@@ -59,8 +59,8 @@ def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
         "canUseAsSource": True,
         "canUseAsDestination": True,
         "supportedDestinationConnectors": list(f.supported_destinations),
-        # [guess] the generic members a built-in configuration has too; what the connector's own
-        # Lambda would describe (authentication, operators, API versions) is not emulated.
+        # [guess] the generic members a built-in configuration has too, then what the connector's
+        # Lambda would declare (modes, operators, write operations: the generic CustomConnector ones).
         "supportedSchedulingFrequencies": list(f.scheduling_frequencies),
         "isPrivateLinkEnabled": False,
         "isPrivateLinkEndpointUrlRequired": False,
@@ -75,8 +75,24 @@ def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
         "connectorProvisioningConfig": r.provisioning_config,
         "registeredAt": r.registered_at,
         "registeredBy": r.registered_by,
+        "connectorOwner": _owner(r),
+        "connectorModes": list(CUSTOM_CONNECTOR_MODES),
+        "supportedOperators": list(f.operators),
+        "supportedWriteOperations": list(f.write_operations),
         **({"connectorDescription": r.description} if r.description is not None else {}),
+        **({"supportedDataTransferTypes": ["RECORD"]}
+           if has_member("ConnectorConfiguration", "supportedDataTransferTypes") else {}),
     }
+
+
+# [guess] What the connector's Lambda would declare (its DescribeConnectorConfiguration): the
+# emulator does not call a Lambda, so a registered connector is a source and a destination.
+CUSTOM_CONNECTOR_MODES = ("SOURCE", "DESTINATION")
+
+
+def _owner(r: ConnectorRegistration) -> str:
+    """The registering account (the real service reports the owner the Lambda declares)."""
+    return r.arn.split(":")[4]
 
 
 def detail(r: ConnectorRegistration) -> Dict[str, Any]:
@@ -89,9 +105,13 @@ def detail(r: ConnectorRegistration) -> Dict[str, Any]:
         "registeredBy": r.registered_by,
         "connectorProvisioningType": r.provisioning_type,
         "applicationType": "CustomConnector",
+        "connectorOwner": _owner(r),
+        "connectorModes": list(CUSTOM_CONNECTOR_MODES),
     }
     if r.description is not None:
         out["connectorDescription"] = r.description
+    if has_member("ConnectorDetail", "supportedDataTransferTypes"):
+        out["supportedDataTransferTypes"] = ["RECORD"]
     return out
 
 

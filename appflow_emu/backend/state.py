@@ -341,6 +341,17 @@ class Emulator:
     def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
         return list(self.data.store().list(bucket, prefix))
 
+    def register_connector_implementation(self, label: str, implementation: Any) -> None:
+        """Plug a Python object in as the custom connector ``label`` (registered with
+        RegisterConnector): flows through CustomConnector profiles of that label read with its
+        ``read_records`` and write with its ``write_records``; ListConnectorEntities and
+        DescribeConnectorEntity ask its ``list_entities`` / ``describe_entity``. See
+        ``appflow_emu.catalog.custom`` (the protocol, ``InMemoryConnector``). ``None`` unplugs it;
+        without one the label reads and writes the ``CustomConnector`` datasets."""
+        from appflow_emu.catalog import custom
+
+        custom.plug(self, label, implementation)
+
     # -- ids (deterministic from the seed) ---------------------------------------------------
     def new_uuid(self) -> str:
         with self._lock:

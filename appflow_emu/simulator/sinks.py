@@ -385,6 +385,62 @@ class DatasetSink(Sink):
         return None
 
 
+class CustomConnectorSink(DatasetSink):
+    """A custom connector destination: through the Python implementation plugged in for the
+    profile's label (``emu.register_connector_implementation``), whose ``write_records`` takes the
+    records in batches and answers per record; failed records are counted (and go to the error
+    bucket) as for any SaaS destination. With nothing plugged in: the ``CustomConnector`` datasets."""
+
+    def write(self, ctx: RunContext, records: Iterable[Record],
+              partition_keys: Optional[List[str]] = None) -> SinkResult:
+        from appflow_emu.catalog import custom
+
+        bound = custom.binding(ctx, self.destination)  # fails the run if the label was unregistered
+        if bound is None:
+            return super().write(ctx, records, partition_keys)
+        result = SinkResult()
+        if self.operation != "INSERT" and not self.id_fields:
+            raise RunFailure(f"Write operation {self.operation} to {self._label()} needs idFieldNames "
+                             f"(the fields that identify the records to {self.operation.lower()})")
+        failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
+                              f"Failed to write a record to {self._label()}")
+        # One record a call when the first failure must stop the run, so nothing after it is written.
+        size = 1 if failures.fail_fast else custom.WRITE_BATCH
+        batch: List[Record] = []
+
+        def flush() -> None:
+            answers = custom.write_batch(bound, self.entity, self.operation, batch, self.id_fields)
+            pending = list(zip(batch, answers))
+            batch.clear()
+            for record, message in pending:
+                if message is not None:
+                    failures.record(record, message)
+                    continue
+                result.records_written += 1
+                result.bytes_written += len(json_line(record)) - 1
+                result.delivered.append(dict(record))
+
+        fail = _failer(ctx)
+        try:
+            for record in records:
+                message = fail(record)
+                if message is not None:
+                    if batch:
+                        flush()
+                    failures.record(record, message)
+                    continue
+                batch.append(record)
+                if len(batch) >= size:
+                    flush()
+            if batch:
+                flush()
+        except RunFailure as e:
+            raise _attach(e, result) from None
+        finally:
+            failures.flush()
+        return result
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, default=json_default)
@@ -507,6 +563,7 @@ _SINKS: Dict[str, Callable[[Dict[str, Any]], Sink]] = {
     "Snowflake": WarehouseSink,
     "EventBridge": EventBridgeSink,
     "LookoutMetrics": LookoutMetricsSink,
+    "CustomConnector": CustomConnectorSink,
 }
 
 

@@ -91,6 +91,13 @@ def _windowed(ctx: RunContext, records: Iterator[Record]) -> Iterator[Record]:
 def _read_dataset(ctx: RunContext, changed: Optional[list]) -> Iterator[Record]:
     props = source_properties(ctx.source)
     entity = entity_of(props)
+    if ctx.source["connectorType"] == "CustomConnector":
+        from appflow_emu.catalog import custom
+
+        bound = custom.binding(ctx, ctx.source)  # fails the run if the label was unregistered
+        if bound is not None and changed is None:  # a Python implementation is plugged in
+            yield from custom.read_records(ctx, bound, entity, timestamp_field(ctx.source))
+            return
     rows = changed if changed is not None else ctx.data.dataset(
         ctx.source["connectorType"], entity, ctx.source.get("connectorProfileName"))
     dumps = json.dumps
