@@ -43,7 +43,7 @@ def execute(state: RegionState, flow: Flow, at: float, trigger: str,
     emulator = state.emulator
     execution_id = emulator.new_uuid()
     forced = emulator.take_forced_failure(flow.name) or _missing_profile(state, flow)
-    ctx = engine.context(flow, execution_id, state.account_id, state.region, at, emulator.data,
+    ctx = engine.context(flow, execution_id, state.account_id, state.region, at, emulator,
                          *(window or (None, None)))
     outcome = engine.run(ctx, flow.tasks, changed=changed, forced_failure=forced)
     polls = emulator.polls_for(flow.name) if trigger == "OnDemand" else 0

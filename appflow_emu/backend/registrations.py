@@ -9,7 +9,6 @@ from appflow_emu.backend.models import ConnectorRegistration
 from appflow_emu.backend.pagination import decode_token, encode_token
 from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call
-from appflow_emu.catalog import custom
 from appflow_emu.errors import AppFlowError, conflict, validation
 
 
@@ -52,7 +51,6 @@ def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         registered_by=call.caller_arn,
     )
     state._connectors.add(label, r)
-    custom.attach(state.emulator)  # runs of this emulator can now find labels and implementations
     return {"connectorArn": r.arn}
 
 

@@ -126,6 +126,8 @@ class Emulator:
         self._forced: Dict[str, List[str]] = {}
         self.invalid_credentials: Set[str] = set()
         self.clock_offset = 0.0
+        self.connector_implementations: Dict[str, Any] = {}  # custom connector label -> object
+        self._added_entities: Dict[str, Dict[str, Any]] = {}  # connector type -> name -> Entity
         self._reset_ids()
 
     def _reset_ids(self) -> None:
@@ -156,6 +158,8 @@ class Emulator:
             self._forced.clear()
             self.invalid_credentials.clear()
             self.clock_offset = 0.0
+            self.connector_implementations.clear()
+            self._added_entities.clear()
             self._reset_ids()
 
     def set_quota(self, name: str, value: int) -> None:
@@ -281,14 +285,7 @@ class Emulator:
         return dict(self._entity_table()[1].get(connector_type, {}))
 
     def _entity_table(self) -> Tuple[Any, Dict[str, Dict[str, Any]]]:
-        # Kept beside the data plane, and forgotten when reset() renews it (its delivered dict).
-        table = self.__dict__.get("_added_entities")
-        if table is None or table[0] is not self.data.delivered:
-            with self._lock:
-                table = self.__dict__.get("_added_entities")
-                if table is None or table[0] is not self.data.delivered:
-                    table = self.__dict__["_added_entities"] = (self.data.delivered, {})
-        return table
+        return None, self._added_entities
 
     def check_source_fields(self, connector_type: str, entity: str, records: List[Dict[str, Any]]) -> None:
         """ValueError when a record has a field the entity (catalogued or added) does not have."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import threading
-import weakref
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
 Record = Dict[str, Any]
@@ -211,37 +210,21 @@ class DatasetConnector(InMemoryConnector):
 
 # -- the plugged implementations -----------------------------------------------------------------
 
-_lock = threading.RLock()
-# emulator -> {label: implementation}; data plane -> the emulator owning it (runs only see the plane)
-_plugged: "weakref.WeakKeyDictionary[Any, Dict[str, Any]]" = weakref.WeakKeyDictionary()
-_owners: "weakref.WeakKeyDictionary[Any, weakref.ref]" = weakref.WeakKeyDictionary()
-
-
-def attach(emulator: Any) -> None:
-    """Let runs on ``emulator.data`` find the emulator (its profiles, labels and implementations)."""
-    with _lock:
-        _owners[emulator.data] = weakref.ref(emulator)
-
-
 def plug(emulator: Any, label: str, implementation: Any) -> None:
     """``emu.register_connector_implementation``: None unplugs."""
     if not isinstance(label, str) or not label:
         raise ValueError("the connector label must be a non-empty string")
     if implementation is not None and not any(callable(getattr(implementation, m, None)) for m in METHODS):
         raise TypeError(f"a custom connector implementation needs at least one of {', '.join(METHODS)}")
-    with _lock:
-        attach(emulator)
-        table = _plugged.setdefault(emulator, {})
-        if implementation is None:
-            table.pop(label, None)
-        else:
-            table[label] = implementation
+    if implementation is None:
+        emulator.connector_implementations.pop(label, None)
+    else:
+        emulator.connector_implementations[label] = implementation
 
 
 def implementation(emulator: Any, label: str) -> Optional[Any]:
     """The object plugged in for ``label``, or None."""
-    with _lock:
-        return (_plugged.get(emulator) or {}).get(label)
+    return emulator.connector_implementations.get(label)
 
 
 def _implementation_or_default(state: Any, label: str, profile: Optional[str]) -> Any:
@@ -401,11 +384,7 @@ def binding(ctx: Any, config: Mapping[str, Any]) -> Optional[RunBinding]:
     registered (unregistered with forceDelete) fails the run."""
     from appflow_emu.simulator.core import RunFailure
 
-    data = getattr(ctx, "data", None)
-    plane = getattr(data, "plane", None)
-    with _lock:
-        ref = _owners.get(plane) if plane is not None else None
-    emulator = ref() if ref is not None else None
+    emulator = getattr(ctx, "emulator", None)
     if emulator is None:
         return None
     state = emulator.state(ctx.region, ctx.account_id)

@@ -52,6 +52,7 @@ class RunContext:
     bytes_read: int = 0  # sources add what they read
     records_read: int = 0
     schema_version: int = 1  # the flow's schemaVersion (S3 pathPrefixHierarchy SCHEMA_VERSION)
+    emulator: Any = None  # the Emulator running it (profiles, custom connector implementations)
 
 
 @dataclass

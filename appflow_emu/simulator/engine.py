@@ -130,7 +130,7 @@ def _clean(message: str) -> str:
 
 
 def context(flow: Any, execution_id: str, account_id: str, region: str, started_at: float,
-            plane: Any, window_start: Optional[float] = None, window_end: Optional[float] = None) -> RunContext:
+            emulator: Any, window_start: Optional[float] = None, window_end: Optional[float] = None) -> RunContext:
     return RunContext(
         flow_name=flow.name,
         execution_id=execution_id,
@@ -139,8 +139,9 @@ def context(flow: Any, execution_id: str, account_id: str, region: str, started_
         started_at=started_at,
         source=flow.source,
         destination=flow.destinations[0],
-        data=RunData(plane, flow.name),
+        data=RunData(emulator.data, flow.name),
         window_start=window_start,
         window_end=window_end,
         schema_version=flow.schema_version,
+        emulator=emulator,
     )

@@ -6,8 +6,8 @@ connector's minimum at create/update). Ticking schedules is the simulator's part
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import List, Optional
 
 _RATE = re.compile(r"rate\(\s*(\d+)\s*(minute|minutes|hour|hours|day|days)\s*\)\Z", re.IGNORECASE)

@@ -427,3 +427,25 @@ def test_entities_of_the_default_connector_are_the_datasets(client, appflow_mock
                                               connectorEntityName="orders")["connectorEntityFields"]
     assert {f["identifier"]: f["supportedFieldTypeDetails"]["v1"]["fieldType"] for f in fields} == {
         "id": "string", "total": "double", "paid": "boolean"}
+
+
+def test_reset_forgets_plugged_implementations_and_added_entities(client, appflow_mock):
+    register(client)
+    profile(client)
+    shop = ShopConnector()
+    appflow_mock.register_connector_implementation("shop", shop)
+    appflow_mock.add_entity("Zendesk", "widgets", {"id": "integer"})
+    assert client.describe_connector_entity(connectorType="Zendesk", connectorEntityName="widgets")[
+        "connectorEntityFields"]
+    appflow_mock.reset()
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_connector_entity(connectorType="Zendesk", connectorEntityName="widgets")
+    # The label registered again, with nothing plugged in, reads the CustomConnector datasets.
+    register(client)
+    profile(client)
+    appflow_mock.create_bucket("out-bucket")
+    out = run(client, "after-reset", custom_source("orders"), s3_destination("out-bucket", "orders"),
+              projection("CustomConnector", ["id", "total"]))
+    assert out["executionStatus"] == "Successful"
+    assert out["executionResult"]["recordsProcessed"] == 0
+    assert shop.reads == []
