@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from appflow_emu.backend import executions
 from appflow_emu.backend.models import Flow
-from appflow_emu.backend.pagination import decode_token, encode_token
+from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.profiles import get_profile
 from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call, RegionState
@@ -294,12 +294,7 @@ def describe_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 @operation("ListFlows")
 def list_flows(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    after = decode_token("flows", p.get("nextToken"))
-    items, last = call.state._flows.page(after, p.get("maxResults") or DEFAULT_PAGE)
-    out: Dict[str, Any] = {"flows": [summary(f) for f in items]}
-    if last is not None:
-        out["nextToken"] = encode_token("flows", last)
-    return out
+    return listing(call.state._flows, "flows", p, "flows", summary, DEFAULT_PAGE)
 
 
 @operation("UpdateFlow")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from bisect import bisect_right
 from types import MappingProxyType
-from typing import Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
 
 from appflow_emu.errors import validation
 
@@ -103,6 +103,19 @@ _MAC_LEN = 16
 
 def _mac(payload: str) -> str:
     return hmac.new(_TOKEN_KEY, payload.encode(), hashlib.sha256).hexdigest()[:_MAC_LEN]
+
+
+def listing(index: "Index[T]", kind: str, params: Mapping[str, Any], member: str,
+            render: Callable[[T], Any], default_page: int,
+            keep: Optional[Callable[[T], bool]] = None) -> Dict[str, Any]:
+    """One page of a listing operation: ``{member: [render(item)...], "nextToken"?: ...}`` from the
+    request's ``maxResults``/``nextToken`` (a token of another listing is a ValidationException)."""
+    after = decode_token(kind, params.get("nextToken"))
+    items, last = index.page(after, params.get("maxResults") or default_page, keep)
+    out: Dict[str, Any] = {member: [render(item) for item in items]}
+    if last is not None:
+        out["nextToken"] = encode_token(kind, last)
+    return out
 
 
 def encode_token(kind: str, seq: int) -> str:

@@ -9,7 +9,7 @@ import copy
 from typing import Any, Dict, List, Optional
 
 from appflow_emu.backend.models import ConnectorProfile, Secret
-from appflow_emu.backend.pagination import decode_token, encode_token
+from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call, RegionState
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
@@ -140,8 +140,6 @@ def describe_profile(profile: ConnectorProfile) -> Dict[str, Any]:
 
 @operation("DescribeConnectorProfiles")
 def describe_connector_profiles(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    state = call.state
-    after = decode_token("profiles", p.get("nextToken"))
     names = p.get("connectorProfileNames")
     wanted = frozenset(names) if names else None
     ctype = p.get("connectorType")
@@ -153,11 +151,8 @@ def describe_connector_profiles(call: Call, p: Dict[str, Any]) -> Dict[str, Any]
                 and (label is None or profile.connector_label == label))
 
     filtered = wanted is not None or ctype is not None or label is not None
-    items, last = state._profiles.page(after, p.get("maxResults") or DEFAULT_PAGE, keep if filtered else None)
-    out: Dict[str, Any] = {"connectorProfileDetails": [describe_profile(x) for x in items]}
-    if last is not None:
-        out["nextToken"] = encode_token("profiles", last)
-    return out
+    return listing(call.state._profiles, "profiles", p, "connectorProfileDetails", describe_profile,
+                   DEFAULT_PAGE, keep if filtered else None)
 
 
 @operation("UpdateConnectorProfile")

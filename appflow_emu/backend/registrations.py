@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 from appflow_emu.backend.connectors import DEFAULT_PAGE, _registration, detail
 from appflow_emu.backend.models import ConnectorRegistration
-from appflow_emu.backend.pagination import decode_token, encode_token
+from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.registry import operation
 from appflow_emu.backend.state import Call
 from appflow_emu.errors import AppFlowError, conflict, validation
@@ -14,12 +14,7 @@ from appflow_emu.errors import AppFlowError, conflict, validation
 
 @operation("ListConnectors")
 def list_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    after = decode_token("registrations", p.get("nextToken"))
-    items, last = call.state._connectors.page(after, p.get("maxResults") or DEFAULT_PAGE)
-    out: Dict[str, Any] = {"connectors": [detail(r) for r in items]}
-    if last is not None:
-        out["nextToken"] = encode_token("registrations", last)
-    return out
+    return listing(call.state._connectors, "registrations", p, "connectors", detail, DEFAULT_PAGE)
 
 
 def _lambda_arn(p: Dict[str, Any]) -> Dict[str, Any]:
