@@ -206,11 +206,7 @@ class Compiler:
             if type(value) is not list:
                 errors.append((path, "Member must be of type list", value, sensitive))
                 return
-            n = len(value)
-            if hi is not None and n > hi:
-                errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
-            if lo is not None and n < lo:
-                errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
+            _check_size(len(value), lo, hi, path, value, sensitive, errors)
             for i, item in enumerate(value, 1):
                 if item is None:
                     errors.append(((path, f"{i}.member"), "Member must not be null", _NULL, sensitive))
@@ -230,11 +226,7 @@ class Compiler:
             if type(value) is not dict:
                 errors.append((path, "Member must be of type map", value, sensitive))
                 return
-            n = len(value)
-            if hi is not None and n > hi:
-                errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
-            if lo is not None and n < lo:
-                errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
+            _check_size(len(value), lo, hi, path, value, sensitive, errors)
             for k, v in value.items():
                 sub: list = []
                 key_check(k, path, sub)
@@ -278,6 +270,15 @@ class Compiler:
                 errors.append((path, "Member must have exactly one member set", value, sensitive))
 
         return check
+
+
+def _check_size(n: int, lo: Optional[int], hi: Optional[int], path: Path, value: Any, sensitive: bool,
+                errors: list) -> None:
+    """Length constraints, worded as the service words them (strings, lists and maps alike)."""
+    if hi is not None and n > hi:
+        errors.append((path, f"Member must have length less than or equal to {hi}", value, sensitive))
+    if lo is not None and n < lo:
+        errors.append((path, f"Member must have length greater than or equal to {lo}", value, sensitive))
 
 
 def _accept(value: Any, path: Path, errors: list) -> None:
