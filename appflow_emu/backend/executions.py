@@ -108,6 +108,7 @@ def activate(state: RegionState, flow: Flow, now: float) -> None:
 
 def deactivate(state: RegionState, flow: Flow) -> None:
     state.scheduled.discard(flow.name)
+    state.next_due.pop(flow.name, None)
 
 
 def _anchor(flow: Flow, props: Dict[str, Any], parsed: schedule.Schedule) -> float:
@@ -127,6 +128,10 @@ def catch_up(state: RegionState, now: float) -> None:
         if flow is None or flow.status != "Active" or flow.trigger_type != "Scheduled":
             state.scheduled.discard(name)
             continue
+        key = (flow.schema_version, flow.activated_at)
+        due = state.next_due.get(name)
+        if due is not None and due[0] == key and now < due[1]:
+            continue  # nothing can fire before this flow's next possible tick
         props = flow.trigger_config["triggerProperties"]["Scheduled"]
         parsed = schedule.parse(props["scheduleExpression"])
         anchor = _anchor(flow, props, parsed)
@@ -140,6 +145,17 @@ def catch_up(state: RegionState, now: float) -> None:
             flow.last_tick = tick
             if flow.status != "Active":
                 break
+        state.next_due[name] = (key, _next_possible_tick(parsed, anchor, now))
+
+
+def _next_possible_tick(parsed: schedule.Schedule, anchor: float, now: float) -> float:
+    """A time before which the schedule cannot fire again (exact for rate, the next minute for cron)."""
+    if now < anchor:
+        return anchor
+    if parsed.rate_seconds is not None:
+        k = int((now - anchor) // parsed.rate_seconds) + 1
+        return anchor + k * parsed.rate_seconds
+    return (now // 60 + 1) * 60  # cron fires on whole minutes at most once each
 
 
 def _scheduled_run(state: RegionState, flow: Flow, props: Dict[str, Any], tick: float) -> None:

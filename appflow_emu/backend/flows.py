@@ -306,6 +306,9 @@ def update_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         # [guess] a flow keeps its status; changing the trigger type starts it over as new.
         flow.status = "Active" if trigger["triggerType"] == "OnDemand" else "Draft"
         executions.deactivate(state, flow)
+    if flow.status == "Active" and trigger != flow.trigger_config and flow.last_tick is not None:
+        # [guess] a changed schedule applies from now on: ticks already passed are not run again
+        flow.last_tick = max(flow.last_tick, call.now)
     flow.trigger_config = trigger
     flow.source = source
     flow.destinations = destinations

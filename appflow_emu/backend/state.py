@@ -46,6 +46,8 @@ class RegionState:
         self.client_tokens: Dict[Tuple[str, str], Tuple[float, str, Dict[str, Any]]] = {}
         self._kms_arn: Optional[str] = None
         self.scheduled: Set[str] = set()  # names of active Scheduled flows (ticked lazily)
+        # flow name -> ((schemaVersion, activation time), time before which it cannot fire)
+        self.next_due: Dict[str, Tuple[Tuple[int, Optional[float]], float]] = {}
 
     # read access for tests (live, read-only views)
     @property

@@ -374,3 +374,20 @@ def test_s3_source_reads_motos_bucket(moto_first):
     finally:
         for m in reversed(mocks):
             m.stop()
+
+
+def test_changing_an_active_schedule_takes_effect_at_once(client, appflow_mock):
+    req = flow_request("resched", trigger="Scheduled", schedule="rate(1hours)")
+    client.create_flow(**req)
+    client.start_flow(flowName="resched")  # one run at activation
+    appflow_mock.advance(timedelta(minutes=10))
+    assert len(_run_times(client, "resched")) == 1
+    req["triggerConfig"]["triggerProperties"]["Scheduled"]["scheduleExpression"] = "rate(5minutes)"
+    client.update_flow(**{k: v for k, v in req.items() if k != "flowName"}, flowName="resched")
+    appflow_mock.advance(timedelta(minutes=10))
+    times = _run_times(client, "resched")
+    # the new period counts from activation, from the change on: +15 and +20 minutes
+    assert len(times) == 3
+    assert times[2] - times[1] == timedelta(minutes=5)
+    for _ in range(3):  # consulting again at the same time runs nothing more
+        assert len(_run_times(client, "resched")) == 3
