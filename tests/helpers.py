@@ -4,6 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional
 
+import pytest
+from botocore.exceptions import ClientError
+
 PROFILE_CONFIGS: Dict[str, Dict[str, Any]] = {
     "Salesforce": {
         "connectorProfileProperties": {"Salesforce": {"instanceUrl": "https://example.my.salesforce.com"}},
@@ -102,3 +105,15 @@ def flow_request(name: str, trigger: str = "OnDemand", source: Optional[Dict[str
 def salesforce_source(profile: str, obj: str = "Account") -> Dict[str, Any]:
     return {"connectorType": "Salesforce", "connectorProfileName": profile,
             "sourceConnectorProperties": {"Salesforce": {"object": obj}}}
+
+
+def expect_error(call: Any, code: str, status: int, message: Optional[str] = None, **kwargs: Any) -> str:
+    """Call ``call(**kwargs)``, expect a ClientError with this code and HTTP status (and message,
+    if given); return the message."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    err = info.value.response
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), err
+    if message is not None:
+        assert err["Error"]["Message"] == message
+    return str(err["Error"]["Message"])

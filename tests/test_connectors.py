@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from appflow_emu.model.service import service_model
 from tests.conftest import has_member, has_operation, has_shape, member_meta, requires_member, requires_operation
-from tests.helpers import profile_request
+from tests.helpers import expect_error, profile_request
 
 ACCOUNT = "123456789012"
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:my-connector"
@@ -34,14 +34,6 @@ needs_describe_connector = requires_operation("DescribeConnector")
 needs_reset_cache = requires_operation("ResetConnectorMetadataCache")
 needs_describe_paging = requires_member("DescribeConnectorsRequest", "maxResults")
 needs_entity_paging = requires_member("ListConnectorEntitiesRequest", "maxResults", "nextToken")
-
-
-def expect_error(call: Any, code: str, status: int, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as exc_info:
-        call(**kwargs)
-    err = exc_info.value.response
-    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), err["Error"]
-    return str(err["Error"]["Message"])
 
 
 def raw_client(region: str = "us-east-1") -> Any:

@@ -9,24 +9,12 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from tests.conftest import requires_operation
-from tests.helpers import flow_request
+from tests.helpers import expect_error, flow_request
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 FINISHED = ("Successful", "Error", "Canceled")
-
-
-def expect_error(call, code: str, status: int, message: str | None = None, **kwargs) -> str:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response
-    assert err["Error"]["Code"] == code, err
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
-    if message is not None:
-        assert err["Error"]["Message"] == message
-    return err["Error"]["Message"]
 
 
 def records(client, name: str, **kwargs) -> list:

@@ -7,24 +7,20 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ParamValidationError
 
 from tests.conftest import requires_member
-from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, salesforce_source
+from tests.helpers import (
+    expect_error,
+    flow_request,
+    profile_request,
+    projection_tasks,
+    s3_destination,
+    salesforce_source,
+)
 
 CREATE_FAILED = "Create Flow request failed: [{}]"
 NEEDS_PROJECTION = "Task Validation Error: You must specify a projection task or a MAP_ALL task"
-
-
-def expect_error(call, code: str, status: int, message: str | None = None, **kwargs) -> str:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response
-    assert err["Error"]["Code"] == code, err
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
-    if message is not None:
-        assert err["Error"]["Message"] == message
-    return err["Error"]["Message"]
 
 
 def snapshot(client) -> dict:

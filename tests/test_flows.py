@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.conftest import has_member, is_required, requires_member, requires_operation, when
 from tests.helpers import (
+    expect_error,
     flow_request,
     profile_request,
     projection_tasks,
@@ -32,17 +32,6 @@ UPDATE_KEYS = ("flowName", "description", "triggerConfig", "sourceFlowConfig",
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def expect_error(call, code: str, status: int, message: str | None = None, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response
-    assert err["Error"]["Code"] == code, err
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
-    if message is not None:
-        assert err["Error"]["Message"] == message
-    return err["Error"]["Message"]
-
-
 def describe(client, name: str) -> dict:
     out = client.describe_flow(flowName=name)
     out.pop("ResponseMetadata")

@@ -12,20 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import appflow_emu
-from tests.helpers import flow_request
+from tests.helpers import expect_error, flow_request
 
 TOKEN_ERROR = "The nextToken provided is invalid or has expired."
-
-
-def expect_error(call, code: str, status: int, message: str | None = None, **kwargs) -> str:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    err = info.value.response
-    assert err["Error"]["Code"] == code, err
-    assert err["ResponseMetadata"]["HTTPStatusCode"] == status, err
-    if message is not None:
-        assert err["Error"]["Message"] == message
-    return err["Error"]["Message"]
 
 
 def walk(client, page: int | None) -> list:

@@ -34,7 +34,7 @@ from tests.conftest import (
     requires_operation,
     shape_meta,
 )
-from tests.helpers import PROFILE_CONFIGS, flow_request, profile_request, salesforce_source
+from tests.helpers import PROFILE_CONFIGS, expect_error, flow_request, profile_request, salesforce_source
 
 REDACTED = "*** Sensitive Data Redacted ***"
 ACCOUNT = "123456789012"
@@ -53,14 +53,6 @@ def error_of(exc_info: Any) -> Dict[str, Any]:
     err = exc_info.value.response
     return {"code": err["Error"]["Code"], "message": err["Error"]["Message"],
             "status": err["ResponseMetadata"]["HTTPStatusCode"]}
-
-
-def expect_error(call: Any, code: str, status: int, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as exc_info:
-        call(**kwargs)
-    e = error_of(exc_info)
-    assert (e["code"], e["status"]) == (code, status), e
-    return str(e["message"])
 
 
 def raw_client(region: str = "us-east-1") -> Any:

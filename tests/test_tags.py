@@ -11,12 +11,11 @@ from typing import Any, Dict
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import member_meta
-from tests.helpers import flow_request, profile_request
+from tests.helpers import expect_error, flow_request, profile_request
 
 ARN_PATTERN = member_meta("TagResourceRequest", "resourceArn", "pattern")
 ARN_MAX = member_meta("TagResourceRequest", "resourceArn", "max")
@@ -24,14 +23,6 @@ ARN_MAX = member_meta("TagResourceRequest", "resourceArn", "max")
 ACCOUNT = "123456789012"
 KEY_PATTERN = "^(?!aws:)[a-zA-Z+-=._:/]+$"
 VALUE_PATTERN = r"[\s\w+-=\.:/@]*"
-
-
-def expect_error(call: Any, code: str, status: int, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as exc_info:
-        call(**kwargs)
-    err = exc_info.value.response
-    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), err["Error"]
-    return str(err["Error"]["Message"])
 
 
 def make_flow(client: Any, name: str = "tagged", **extra: Any) -> str:

@@ -18,6 +18,7 @@ from appflow_emu import mock_appflow
 from appflow_emu.catalog.connectors import DEFAULT_TIMESTAMP_FIELD, connector_types, facts
 from appflow_emu.model.service import service_model
 from tests.conftest import enum_params, has_member, requires_member, requires_operation
+from tests.helpers import expect_error
 
 REGION = "us-east-1"
 needs_entity_paging = requires_member("ListConnectorEntitiesRequest", "maxResults", "nextToken")
@@ -42,14 +43,6 @@ EXPECTED_ENTITIES: Dict[str, set] = {
     "SAPOData": {"/sap/opu/odata/sap/API_SALES_ORDER_SRV", "/sap/opu/odata/sap/API_BUSINESS_PARTNER"},
 }
 CATALOGUED = [t for t in EXPECTED_ENTITIES if t in connector_types()]
-
-
-def expect_error(call: Any, code: str, status: int, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as exc_info:
-        call(**kwargs)
-    err = exc_info.value.response
-    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == (code, status), err["Error"]
-    return str(err["Error"]["Message"])
 
 
 def raw_client() -> Any:
