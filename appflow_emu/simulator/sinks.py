@@ -251,12 +251,12 @@ class S3Sink(Sink):
             result.objects.append(key)
 
         fail = _failer(ctx)
+        failures = FailureLog(ctx, None, result, f"Failed to write a record to s3://{self.bucket}")
         try:
             for record in records:
                 message = fail(record)
                 if message is not None:
-                    result.put_failures += 1
-                    result.failure_messages.append(message)
+                    failures.record(record, message)
                     continue
                 values = tuple(partition_value(record.get(k)) for k in keys) if keys else ()
                 handle = open_files.get(values)
@@ -543,11 +543,11 @@ class LookoutMetricsSink(Sink):
         result = SinkResult()
         lookout: List[Record] = ctx.data.lookout
         fail = _failer(ctx)
+        failures = FailureLog(ctx, None, result, "Failed to send a record to Lookout for Metrics")
         for record in records:
             message = fail(record)
             if message is not None:
-                result.put_failures += 1
-                result.failure_messages.append(message)
+                failures.record(record, message)
                 continue
             lookout.append(dict(record))
             result.records_written += 1
