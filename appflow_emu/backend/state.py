@@ -273,7 +273,7 @@ class Emulator:
         known = [e for e in builtin_entities(ct)] + list(added.values())
         default_group = known[0].group if known else "Objects"
         with self._lock:
-            self._entity_table()[1].setdefault(ct, {})[entity] = Entity(
+            self._added_entities.setdefault(ct, {})[entity] = Entity(
                 name=entity,
                 label=label or (old.label if old else entity),
                 group=group or (old.group if old else default_group),
@@ -284,16 +284,13 @@ class Emulator:
 
     def added_entities(self, connector_type: str) -> Dict[str, Any]:
         """The entities ``add_entity`` added for this connector type (name -> Entity)."""
-        return dict(self._entity_table()[1].get(connector_type, {}))
-
-    def _entity_table(self) -> Tuple[Any, Dict[str, Dict[str, Any]]]:
-        return None, self._added_entities
+        return dict(self._added_entities.get(connector_type, {}))
 
     def check_source_fields(self, connector_type: str, entity: str, records: List[Dict[str, Any]]) -> None:
         """ValueError when a record has a field the entity (catalogued or added) does not have."""
         from appflow_emu.catalog.entities import builtin_entities
 
-        known = self._entity_table()[1].get(connector_type, {}).get(entity)
+        known = self._added_entities.get(connector_type, {}).get(entity)
         if known is None:
             known = next((e for e in builtin_entities(connector_type) if e.name == entity), None)
         if known is None:

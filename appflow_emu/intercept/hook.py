@@ -59,11 +59,13 @@ def before_call(model: Any = None, params: Optional[Dict[str, Any]] = None, cont
     emulator = ACTIVE.emulator
     if emulator is None or model is None or params is None:
         return None
-    found = find_operation(params.get("method", "POST"), params.get("url_path", "/"))
-    if found is not None and found[0].name == model.name:
-        op, labels = found
-    else:
-        op, labels = spec(model.name), {}
+    # botocore names the operation; only URI labels (the tags operations) need the path.
+    op = spec(model.name)
+    labels: Dict[str, str] = {}
+    if op.uri_members:
+        found = find_operation(params.get("method", "POST"), params.get("url_path", "/"))
+        if found is not None and found[0].name == model.name:
+            labels = found[1]
     region = (context or {}).get("client_region") or getattr(request_signer, "region_name", None) or "us-east-1"
     status, headers, body = handle(
         emulator, op, labels, params.get("query_string"), params.get("body") or b"",

@@ -34,8 +34,8 @@ class Outcome:
 def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = None,
         forced_failure: Optional[str] = None) -> Outcome:
     from appflow_emu.simulator import sources
-
-    compile_tasks, sink_for = _parts()
+    from appflow_emu.simulator.sinks import sink_for
+    from appflow_emu.simulator.tasks import compile_tasks
 
     task_failures: List[str] = []
     result: Dict[str, Any]
@@ -105,21 +105,6 @@ def _delivered(written: SinkResult, ctx: RunContext) -> Any:
     if written.object_bucket is not None and not written.delivered:
         return DeliveredObjects(ctx.data.store(), written.object_bucket, written.objects, written.object_format or "JSON")
     return written.delivered
-
-
-def _parts() -> Any:
-    try:
-        from appflow_emu.simulator.sinks import sink_for
-        from appflow_emu.simulator.tasks import compile_tasks
-    except ImportError:  # pragma: no cover - while the simulator is being assembled
-        return (lambda tasks, source_type: (lambda records: iter(records))), (lambda destination: _NullSink())
-    return compile_tasks, sink_for
-
-
-class _NullSink:
-    def write(self, ctx: RunContext, records: Iterable[Record], partition_keys: List[str]) -> SinkResult:
-        delivered = list(records)
-        return SinkResult(records_written=len(delivered), delivered=delivered)
 
 
 def _clean(message: str) -> str:
