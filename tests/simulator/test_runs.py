@@ -105,51 +105,48 @@ def _airflow_wait(client, flow, execution_id, max_polls=20):
     raise AssertionError("the run never finished")
 
 
-@pytest.mark.parametrize("polls", [0, 3])
-def test_airflow_style_polling_by_execution_id(polls):
-    with mock_appflow(in_progress_polls=polls) as emu:
+@pytest.fixture(params=[0, 3], ids=["polls=0", "polls=3"])
+def polled(request):
+    """(client, flow, polls): a Salesforce flow in a mock whose runs stay InProgress for ``polls`` polls."""
+    with mock_appflow(in_progress_polls=request.param) as emu:
         emu.create_bucket("out-bucket")
         client = boto3.client("appflow", region_name="us-east-1")
-        flow = _sf_flow(client)
-        eid = client.start_flow(flowName=flow)["executionId"]
-        assert _airflow_wait(client, flow, eid) == polls + 1
+        yield client, _sf_flow(client), request.param
 
 
-@pytest.mark.parametrize("polls", [0, 3])
-def test_newest_first_polling(polls):
-    with mock_appflow(in_progress_polls=polls) as emu:
-        emu.create_bucket("out-bucket")
-        client = boto3.client("appflow", region_name="us-east-1")
-        flow = _sf_flow(client)
-        eid = client.start_flow(flowName=flow)["executionId"]
-        seen = []
-        while True:
-            latest = client.describe_flow_execution_records(flowName=flow, maxResults=1)["flowExecutions"][0]
-            assert latest["executionId"] == eid
-            seen.append(latest["executionStatus"])
-            if latest["executionStatus"] != "InProgress":
-                break
-        assert seen == ["InProgress"] * polls + ["Successful"]
+def test_airflow_style_polling_by_execution_id(polled):
+    client, flow, polls = polled
+    eid = client.start_flow(flowName=flow)["executionId"]
+    assert _airflow_wait(client, flow, eid) == polls + 1
 
 
-@pytest.mark.parametrize("polls", [0, 3])
-def test_last_run_details_polling_with_a_time_guard(polls):
-    with mock_appflow(in_progress_polls=polls) as emu:
-        emu.create_bucket("out-bucket")
-        client = boto3.client("appflow", region_name="us-east-1")
-        flow = _sf_flow(client)
-        before = datetime.now(timezone.utc)
-        client.start_flow(flowName=flow)
-        n = 0
-        while True:
-            n += 1
-            details = client.describe_flow(flowName=flow)["lastRunExecutionDetails"]
-            assert details["mostRecentExecutionTime"].tzinfo is not None
-            if details["mostRecentExecutionTime"] >= before and details["mostRecentExecutionStatus"] != "InProgress":
-                break
-            assert n <= polls
-        assert details["mostRecentExecutionStatus"] == "Successful"
-        assert n == polls + 1
+def test_newest_first_polling(polled):
+    client, flow, polls = polled
+    eid = client.start_flow(flowName=flow)["executionId"]
+    seen = []
+    for _ in range(polls + 5):
+        latest = client.describe_flow_execution_records(flowName=flow, maxResults=1)["flowExecutions"][0]
+        assert latest["executionId"] == eid
+        seen.append(latest["executionStatus"])
+        if latest["executionStatus"] != "InProgress":
+            break
+    assert seen == ["InProgress"] * polls + ["Successful"]
+
+
+def test_last_run_details_polling_with_a_time_guard(polled):
+    client, flow, polls = polled
+    before = datetime.now(timezone.utc)
+    client.start_flow(flowName=flow)
+    n = 0
+    while True:
+        n += 1
+        details = client.describe_flow(flowName=flow)["lastRunExecutionDetails"]
+        assert details["mostRecentExecutionTime"].tzinfo is not None
+        if details["mostRecentExecutionTime"] >= before and details["mostRecentExecutionStatus"] != "InProgress":
+            break
+        assert n <= polls
+    assert details["mostRecentExecutionStatus"] == "Successful"
+    assert n == polls + 1
 
 
 def test_in_progress_polls_per_flow_and_concurrent_start_switch(client, appflow_mock):
