@@ -6,12 +6,16 @@ import json
 import sys
 from typing import List, Optional
 
+import boto3
+import botocore
+
+from appflow_emu.backend import HANDLERS
+from appflow_emu.mock import mock_appflow
+from appflow_emu.model.jsonschema import operation_schema
+from appflow_emu.model.service import operation_model, operation_names, service_model
+
 
 def demo() -> int:
-    import boto3
-
-    from appflow_emu import mock_appflow
-
     def say(text: str) -> None:
         print(text, flush=True)
 
@@ -86,11 +90,6 @@ def demo() -> int:
 
 
 def coverage(fmt: str = "markdown") -> int:
-    import botocore
-
-    from appflow_emu.backend import HANDLERS
-    from appflow_emu.model.service import operation_model, operation_names, service_model
-
     rows = []
     for name in operation_names():
         op = operation_model(name)
@@ -106,8 +105,6 @@ def coverage(fmt: str = "markdown") -> int:
 
 
 def schema(operation: str, output: bool) -> int:
-    from appflow_emu.model.jsonschema import operation_schema
-
     print(json.dumps(operation_schema(operation, output=output), indent=2))
     return 0
 

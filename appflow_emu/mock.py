@@ -1,30 +1,39 @@
 """``mock_appflow``: one object that is a decorator, a context manager and start/stop.
 
-- ``@mock_appflow`` / ``@mock_appflow(seed=7)`` on a function, a coroutine function or a class
-  (each ``test*`` method, plus ``setUp``/``tearDown`` of a ``unittest.TestCase``, run inside one
-  mock per test, so state made in ``setUp`` is visible in the test).
+- ``@mock_appflow`` / ``@mock_appflow(seed=7)`` on a function, a coroutine function, a generator
+  function (the mock stays active for the generator's whole life: a ``yield`` fixture's test runs
+  inside it), an async generator function, or a class (each ``test*`` method; for a
+  ``unittest.TestCase``, one mock per test spanning ``setUp``, the test and ``tearDown``).
 - ``with mock_appflow() as emu:`` yields the handle (an :class:`~appflow_emu.Emulator`).
 - ``m = mock_appflow(); emu = m.start(); ...; m.stop()``.
 
-Nesting is safe: the set of started mocks is tracked (no counter that can go negative); the
-outermost start creates a fresh emulator with empty state, inner ones share it, and only the
-last stop deactivates. ``stop()`` on a mock that is not started does nothing. Fake credentials
-are put in the environment only if none are set, and the environment is restored exactly (a
-variable someone else changed meanwhile, e.g. moto's ``mock_aws`` started inside, is left to them).
+Nesting: the set of started mocks is tracked (no counter that can go negative); the outermost
+start creates a fresh emulator with empty state, inner ones join it, and only the last stop
+deactivates. An inner mock that asks for options other than the running ones (``seed=99`` inside a
+mock started with ``seed=1``) raises ``ValueError`` instead of silently running with the outer
+options; one that asks for nothing, or for the same, joins. ``stop()`` on a mock that is not
+started does nothing. Fake credentials are put in the environment only if none are set, and the
+environment is restored exactly (a variable someone else changed meanwhile, e.g. moto's
+``mock_aws`` started inside, is left to them).
+
+Importing this module is cheap: the emulator itself is imported on the first start.
 """
 from __future__ import annotations
 
 import functools
 import inspect
 import os
+import sys
 import threading
-import unittest
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar, overload
 
-from appflow_emu.backend.state import Emulator
 from appflow_emu.intercept import hook
 
+if TYPE_CHECKING:  # the emulator itself is imported on the first start
+    from appflow_emu.emulator import Emulator
+
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -33,116 +42,208 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 _CREDENTIAL_SOURCES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
-
-_lock = threading.RLock()
-_started: List["mock_appflow"] = []
-_saved_env: Dict[str, Optional[str]] = {}
+DEFAULTS: Dict[str, Any] = {"seed": 0, "strict": None, "in_progress_polls": 0}
 
 
-class mock_appflow:  # noqa: N801 - named like moto's mock_aws
-    """Emulate Amazon AppFlow for every boto3/botocore client in the process."""
+class _Running:
+    """The mocks started now, the emulator they share and the options it was started with."""
 
-    def __new__(cls, func: Optional[Callable[..., Any]] = None, *, seed: int = 0,
-                strict: Optional[bool] = None, in_progress_polls: int = 0) -> Any:
-        if func is not None:  # used bare: @mock_appflow
-            opts = {"seed": seed, "strict": strict, "in_progress_polls": in_progress_polls}
-            if inspect.isclass(func):
-                return _wrap_class(func, opts)
-            return _wrap_function(func, opts)
-        return super().__new__(cls)
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.started: List["MockAppFlow"] = []
+        self.emulator: Optional["Emulator"] = None
+        self.options: Dict[str, Any] = {}
+        self.saved_env: Dict[str, Optional[str]] = {}
 
-    def __init__(self, func: Optional[Callable[..., Any]] = None, *, seed: int = 0,
-                 strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
-        self.seed = seed
-        self.strict = strict
-        self.in_progress_polls = in_progress_polls
-        self._emulator: Optional[Emulator] = None
+
+_RUNNING = _Running()
+
+
+def get_emulator() -> Optional["Emulator"]:
+    """The active mock's handle (for code under ``@mock_appflow``), or None."""
+    return _RUNNING.emulator
+
+
+class MockAppFlow:
+    """Emulate Amazon AppFlow for every boto3/botocore client in the process (see the module
+    docstring). Made by :func:`mock_appflow`."""
+
+    def __init__(self, seed: Optional[int] = None, strict: Optional[bool] = None,
+                 in_progress_polls: Optional[int] = None) -> None:
+        # The options asked for explicitly; the others take the running mock's, or the defaults.
+        self._asked: Dict[str, Any] = {k: v for k, v in (("seed", seed), ("strict", strict),
+                                                          ("in_progress_polls", in_progress_polls)) if v is not None}
+        self._emulator: Optional["Emulator"] = None
+
+    @property
+    def seed(self) -> int:
+        return int(self._asked.get("seed", DEFAULTS["seed"]))
 
     # -- start / stop ----------------------------------------------------------------------
-    def start(self) -> Emulator:
-        with _lock:
-            if self in _started:
+    def start(self) -> "Emulator":
+        running = _RUNNING
+        with running.lock:
+            if self in running.started:
                 assert self._emulator is not None
                 return self._emulator
-            if not _started:
-                emulator = Emulator(seed=self.seed, strict=self.strict, in_progress_polls=self.in_progress_polls)
+            if not running.started:
+                from appflow_emu.emulator import Emulator  # lazily: keeps `import appflow_emu` cheap
+
+                options = {**DEFAULTS, **self._asked}
+                emulator = Emulator(**options)
                 _provide_credentials()
-                hook.install()
-                hook.patch_clients()
-                hook.ACTIVE.emulator = emulator
+                hook.activate(emulator._responder)
+                running.emulator, running.options = emulator, options
             else:
-                emulator = hook.ACTIVE.emulator  # type: ignore[assignment]
+                self._check_joinable(running.options)
+                emulator = running.emulator  # type: ignore[assignment]
                 assert emulator is not None
-            _started.append(self)
+            running.started.append(self)
             self._emulator = emulator
             return emulator
 
+    def _check_joinable(self, running: Dict[str, Any]) -> None:
+        differ = {k: v for k, v in self._asked.items() if running.get(k) != v}
+        if differ:
+            asked = ", ".join(f"{k}={v!r}" for k, v in differ.items())
+            have = ", ".join(f"{k}={running.get(k)!r}" for k in differ)
+            raise ValueError(f"mock_appflow({asked}) cannot join the mock already running with {have}: a nested "
+                             "mock shares the running emulator. Ask for the same options, for none, or stop the "
+                             "running mock first.")
+
     def stop(self) -> None:
-        with _lock:
-            if self not in _started:
+        running = _RUNNING
+        with running.lock:
+            if self not in running.started:
                 return
-            _started.remove(self)
+            running.started.remove(self)
             self._emulator = None
-            if not _started:
-                hook.ACTIVE.emulator = None
-                hook.unpatch_clients()
+            if not running.started:
+                running.emulator = None
+                running.options = {}
+                hook.deactivate()
                 _restore_credentials()
 
     @property
-    def emulator(self) -> Optional[Emulator]:
+    def emulator(self) -> Optional["Emulator"]:
         """The handle while this mock is started, else None."""
         return self._emulator
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> "Emulator":
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
     # -- decorator -------------------------------------------------------------------------
-    def __call__(self, target: F) -> F:
-        """``@mock_appflow(seed=7)``: decorate a function, coroutine function or class."""
+    def __call__(self, target: T) -> T:
+        """``@mock_appflow(seed=7)``: decorate a function (plain, coroutine, generator, async
+        generator) or a class."""
+        if type(target).__name__ == "FixtureFunctionDefinition" or hasattr(target, "_pytestfixturefunction"):
+            raise TypeError("@mock_appflow is below @pytest.fixture here: put @pytest.fixture on top "
+                            "(@pytest.fixture, then @mock_appflow, then def)")
         if inspect.isclass(target):
-            return _wrap_class(target, self._options())  # type: ignore[return-value]
+            return _wrap_class(target, self._asked)  # type: ignore[return-value]
         if callable(target):
-            return _wrap_function(target, self._options())
-        raise TypeError("mock_appflow(...) decorates a function or a class")
-
-    def _options(self) -> Dict[str, Any]:
-        return {"seed": self.seed, "strict": self.strict, "in_progress_polls": self.in_progress_polls}
+            return _wrap_function(target, self._asked)  # type: ignore[return-value]
+        raise TypeError(f"mock_appflow(...) decorates a function or a class, not {type(target).__name__}")
 
     def __repr__(self) -> str:
-        return f"<mock_appflow seed={self.seed} started={self in _started}>"
+        return f"<mock_appflow seed={self.seed} started={self in _RUNNING.started}>"
 
 
-def _wrap_function(func: F, opts: Dict[str, Any]) -> F:
-    if inspect.iscoroutinefunction(func):
+@overload
+def mock_appflow(func: F) -> F: ...
 
+
+@overload
+def mock_appflow(func: None = None, *, seed: Optional[int] = None, strict: Optional[bool] = None,
+                 in_progress_polls: Optional[int] = None) -> MockAppFlow: ...
+
+
+def mock_appflow(func: Optional[Callable[..., Any]] = None, *, seed: Optional[int] = None,
+                 strict: Optional[bool] = None, in_progress_polls: Optional[int] = None) -> Any:
+    """Emulate Amazon AppFlow: ``@mock_appflow``, ``@mock_appflow(seed=7)``,
+    ``with mock_appflow() as emu``, or ``m = mock_appflow(); m.start(); ...; m.stop()``.
+
+    Options (each left to the running mock, or to its default, when not given): ``seed`` (ids,
+    default 0), ``strict`` (check every response against the model; default from
+    ``APPFLOW_EMU_STRICT``), ``in_progress_polls`` (describe polls an on-demand run stays
+    InProgress, default 0)."""
+    mock = MockAppFlow(seed=seed, strict=strict, in_progress_polls=in_progress_polls)
+    if func is None:
+        return mock
+    return mock(func)
+
+
+def _wrap_function(func: Callable[..., Any], asked: Dict[str, Any]) -> Callable[..., Any]:
+    if inspect.isasyncgenfunction(func):
         @functools.wraps(func)
-        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            with mock_appflow(**opts):
+        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            with MockAppFlow(**asked):
+                agen = func(*args, **kwargs)
+                try:
+                    value = await agen.__anext__()
+                except StopAsyncIteration:
+                    return
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        await agen.aclose()
+                        raise
+                    except BaseException as exc:  # thrown into us: into the wrapped generator
+                        try:
+                            value = await agen.athrow(exc)
+                        except StopAsyncIteration:
+                            return
+                    else:
+                        try:
+                            value = await agen.asend(sent)
+                        except StopAsyncIteration:
+                            return
+
+        return async_generator_wrapper
+
+    if inspect.isgeneratorfunction(func):
+        @functools.wraps(func)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            with MockAppFlow(**asked):
+                return (yield from func(*args, **kwargs))
+
+        return generator_wrapper
+
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+            with MockAppFlow(**asked):
                 return await func(*args, **kwargs)
 
-        return async_wrapper  # type: ignore[return-value]
+        return coroutine_wrapper
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with mock_appflow(**opts):
+        with MockAppFlow(**asked):
             return func(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def _wrap_class(cls: type, opts: Dict[str, Any]) -> type:
-    if issubclass(cls, unittest.TestCase):
+def _is_test_case(cls: type) -> bool:
+    unittest = sys.modules.get("unittest")  # not imported: cls cannot be a TestCase
+    return unittest is not None and issubclass(cls, unittest.TestCase)
+
+
+def _wrap_class(cls: type, asked: Dict[str, Any]) -> type:
+    if _is_test_case(cls):
         # One mock per test spanning setUp, the test and tearDown.
-        original_run = cls.run
+        original_run = cls.run  # type: ignore[attr-defined]
 
         def run(self: Any, result: Any = None) -> Any:
-            with mock_appflow(**opts):
+            with MockAppFlow(**asked):
                 return original_run(self, result)
 
-        cls.run = run  # type: ignore[method-assign]
+        cls.run = run  # type: ignore[attr-defined]
         return cls
     # Every test method the class has, inherited ones included (wrapped on this class only,
     # so an undecorated base class is left alone); static and class methods stay what they are.
@@ -151,11 +252,11 @@ def _wrap_class(cls: type, opts: Dict[str, Any]) -> type:
             continue
         attr = inspect.getattr_static(cls, name)
         if isinstance(attr, staticmethod):
-            wrapped: Any = staticmethod(_wrap_function(attr.__func__, opts))
+            wrapped: Any = staticmethod(_wrap_function(attr.__func__, asked))
         elif isinstance(attr, classmethod):
-            wrapped = classmethod(_wrap_function(attr.__func__, opts))
+            wrapped = classmethod(_wrap_function(attr.__func__, asked))
         elif inspect.isfunction(attr):
-            wrapped = _wrap_function(attr, opts)
+            wrapped = _wrap_function(attr, asked)
         else:
             continue
         setattr(cls, name, wrapped)
@@ -163,16 +264,18 @@ def _wrap_class(cls: type, opts: Dict[str, Any]) -> type:
 
 
 def _provide_credentials() -> None:
-    _saved_env.clear()
+    saved = _RUNNING.saved_env
+    saved.clear()
     if any(os.environ.get(name) for name in _CREDENTIAL_SOURCES):
         return
     for name, value in FAKE_CREDENTIALS.items():
-        _saved_env[name] = os.environ.get(name)
+        saved[name] = os.environ.get(name)
         os.environ[name] = value
 
 
 def _restore_credentials() -> None:
-    for name, value in _saved_env.items():
+    saved = _RUNNING.saved_env
+    for name, value in saved.items():
         if os.environ.get(name) != FAKE_CREDENTIALS[name]:
             # Changed since we set it (e.g. by moto's mock_aws, started inside ours and still
             # active): it is no longer ours to restore.
@@ -181,4 +284,4 @@ def _restore_credentials() -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    _saved_env.clear()
+    saved.clear()

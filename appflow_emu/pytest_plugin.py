@@ -1,20 +1,23 @@
 """pytest plugin (registered through the ``pytest11`` entry point): the ``appflow_mock`` fixture.
 
-Importing the package here, at pytest start-up, also registers the hook for every botocore
-session created afterwards, so clients made at a test module's import are intercepted too.
+Loading it is cheap: it imports neither the emulator nor the service model (nor botocore), which
+load on the first mock start, so test suites that never use AppFlow do not pay for it. Clients
+created at a test module's import are intercepted all the same (see ``intercept/hook.py``).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-import appflow_emu
-from appflow_emu.backend.state import Emulator
+from appflow_emu.mock import mock_appflow
+
+if TYPE_CHECKING:
+    from appflow_emu.emulator import Emulator
 
 
 @pytest.fixture
-def appflow_mock() -> Iterator[Emulator]:
+def appflow_mock() -> Iterator["Emulator"]:
     """An active AppFlow emulator with empty state, torn down after the test."""
-    with appflow_emu.mock_appflow() as emulator:
+    with mock_appflow() as emulator:
         yield emulator

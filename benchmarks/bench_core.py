@@ -26,6 +26,14 @@ Method
 - Canned ``before-send`` floors answer with the exact bytes (status, headers, body) the emulator
   returned for the same request, captured once with an ``after-call`` handler (botocore passes the
   emulator's ``AWSResponse`` to it), so wire size and parse work are identical.
+- The ``before-call`` parsed floor (F) answers the same bytes one step earlier, where the emulator
+  answers: a ``before-call.appflow.<Operation>`` handler builds a fresh ``AWSResponse``, converts it
+  with ``botocore.endpoint.convert_to_response_dict`` and parses it with botocore's rest-json parser
+  (no serialization to the wire, no signing, no ``before-send``). Emulator / F is the emulator's own
+  cost: routing, validation, backend and building the answer.
+- Import cost: ``python -X importtime -c "import boto3; import appflow_emu"`` in a subprocess (same
+  environment, cwd the repo root), the cumulative time of the ``appflow_emu`` line, median of the
+  repeats (after one unmeasured run that writes the bytecode caches).
 """
 from __future__ import annotations
 
@@ -36,6 +44,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -64,6 +73,8 @@ os.environ.pop("APPFLOW_EMU_STRICT", None)  # measure the default (non-strict) m
 
 import boto3  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.endpoint import convert_to_response_dict  # noqa: E402
+from botocore.parsers import create_parser  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
 from appflow_emu import mock_appflow  # noqa: E402
@@ -150,6 +161,33 @@ class Canned:
         client.meta.events.register(f"before-send.appflow.{operation}", answer)
 
 
+class CannedParsed(Canned):
+    """A ``before-call.appflow.<Operation>`` handler answering with fixed bytes the way an in-process
+    emulator answers: a fresh AWSResponse per call, turned into the response by botocore's
+    rest-json parser (one parser per instance, i.e. per client); botocore then skips signing and
+    sending. ``model``, ``params``, ``context`` and ``request_signer`` are the keyword arguments of
+    botocore's ``before-call`` event (``BaseClient._make_api_call``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parser = create_parser("rest-json")
+
+    def attach(self, client: Any, operation: str) -> None:
+        parser = self.parser
+
+        def answer(model: Any = None, params: Optional[Dict[str, Any]] = None, context: Any = None,
+                   request_signer: Any = None, **kwargs: Any) -> Tuple[AWSResponse, Dict[str, Any]]:
+            status, headers, body = self.responses[operation]
+            url = (params or {}).get("url", "https://appflow.us-east-1.amazonaws.com/")
+            http = AWSResponse(url, status, headers, _RawBody(body))
+            parsed = parser.parse(convert_to_response_dict(http, model), model.output_shape)
+            if "ResponseMetadata" in parsed:
+                parsed["ResponseMetadata"]["RetryAttempts"] = 0
+            return http, parsed
+
+        client.meta.events.register(f"before-call.appflow.{operation}", answer)
+
+
 class Capture:
     """``after-call`` handler keeping the last HTTP response the emulator produced."""
 
@@ -175,6 +213,99 @@ def create_requests(prefix: str, n: int) -> List[Dict[str, Any]]:
 def populate(client: Any, prefix: str, n: int) -> None:
     for i in range(n):
         client.create_flow(**flow_request(f"{prefix}-{i}"))
+
+
+def without_metadata(response: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+# --------------------------------------------------------------------------------------------
+# import cost (python -X importtime in a subprocess)
+
+IMPORT_BUDGET_LABEL = "import appflow_emu after boto3 (ms)"
+IMPORT_BUDGET_MS = 30.0
+
+
+def importtime_rows(stderr: str) -> List[Tuple[int, int, str]]:
+    """``(level, cumulative_us, name)`` of each ``import time: self | cumulative | name`` line;
+    level 0 is a top-level import (no indentation in the name column)."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        parts = line[len("import time:"):].split("|", 2)
+        if len(parts) != 3:
+            continue
+        try:
+            int(parts[0])
+            cumulative = int(parts[1])
+        except ValueError:  # the header line
+            continue
+        column = parts[2][1:] if parts[2].startswith(" ") else parts[2]  # one space follows the bar
+        name = column.strip()
+        rows.append(((len(column) - len(column.lstrip(" "))) // 2, cumulative, name))
+    return rows
+
+
+def run_python(args: Sequence[str]) -> "subprocess.CompletedProcess[str]":
+    """``python <args>`` with this script's environment (fake credentials, no config files), cwd
+    the repo root so that ``appflow_emu`` and ``tests`` resolve to this checkout."""
+    return subprocess.run([sys.executable, *args], cwd=str(ROOT), env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=300)
+
+
+def importtime_ms(code: str, pick: Callable[[List[Tuple[int, int, str]]], List[int]]) -> float:
+    """One ``python -X importtime -c code``: the sum of the cumulative µs of the lines ``pick``
+    selects, in ms. Raises if the import fails or nothing is selected."""
+    proc = run_python(["-X", "importtime", "-c", code])
+    if proc.returncode != 0:
+        tail = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("import time:"))[-2000:]
+        raise RuntimeError(f"python -X importtime -c {code!r} failed (exit {proc.returncode}):\n{tail}")
+    picked = pick(importtime_rows(proc.stderr))
+    if not picked:
+        raise RuntimeError(f"python -X importtime -c {code!r}: no matching import line")
+    return sum(picked) / 1000.0
+
+
+def appflow_emu_line(rows: List[Tuple[int, int, str]]) -> List[int]:
+    """The ``appflow_emu`` line: its cumulative covers everything importing the package pulled in."""
+    return [cumulative for _, cumulative, name in rows if name == "appflow_emu"]
+
+
+def top_level_appflow_emu_lines(rows: List[Tuple[int, int, str]]) -> List[int]:
+    return [cumulative for level, cumulative, name in rows if level == 0 and name.startswith("appflow_emu")]
+
+
+def measure_imports(repeats: int) -> Dict[str, Any]:
+    """Median import costs (ms) over ``repeats`` subprocess runs each, after one unmeasured run
+    (which writes any missing bytecode caches)."""
+    after_boto3_code = "import boto3; import appflow_emu"
+    plugin_code = "import appflow_emu.pytest_plugin"
+    importtime_ms(after_boto3_code, appflow_emu_line)  # warm-up
+    after_boto3 = []
+    for rep in range(repeats):
+        after_boto3.append(importtime_ms(after_boto3_code, appflow_emu_line))
+        print(f"  import: repeat {rep + 1}/{repeats} done", flush=True)
+    out: Dict[str, Any] = {
+        "appflow_emu_after_boto3": {"command": after_boto3_code, "median_ms": statistics.median(after_boto3),
+                                    "samples_ms": after_boto3},
+    }
+    # For information only: the pytest plugin (what every pytest run with the package installed
+    # imports) without boto3 imported first, and whether it drags botocore in.
+    plugin: Dict[str, Any] = {"command": plugin_code}
+    try:
+        importtime_ms(plugin_code, top_level_appflow_emu_lines)  # warm-up
+        samples = [importtime_ms(plugin_code, top_level_appflow_emu_lines) for _ in range(repeats)]
+        plugin.update(median_ms=statistics.median(samples), samples_ms=samples)
+        proc = run_python(["-c", "import sys, appflow_emu.pytest_plugin; print('botocore' in sys.modules)"])
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines or lines[-1] not in ("True", "False"):
+            raise RuntimeError(f"botocore check failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+        plugin["imports_botocore"] = lines[-1] == "True"
+    except (RuntimeError, subprocess.SubprocessError) as exc:  # information only: never fails the run
+        plugin["error"] = str(exc)
+    out["pytest_plugin_without_boto3"] = plugin
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,9 +360,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     c_emu = boto3.client("appflow", region_name=REGION)       # emulator
     c_small = boto3.client("appflow", region_name=SCALE_REGION_SMALL)
     c_big = boto3.client("appflow", region_name=SCALE_REGION_BIG)
+    c_parsed = boto3.client("appflow", region_name=REGION)    # floor F (before-call, parsed)
     canned = Canned()
     for op in ("ListFlows", "DescribeFlow", "CreateFlow"):
         canned.attach(c_canned, op)
+    parsed_floor = CannedParsed()
+    for op in ("ListFlows", "DescribeFlow"):
+        parsed_floor.attach(c_parsed, op)
 
     c_lambda = None
     moto_mock_aws = None
@@ -249,12 +384,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     c_emu.meta.events.register("after-call.appflow", cap)
     bodies: Dict[str, Tuple[int, Dict[str, str], bytes]] = {}
     with mock_appflow():
-        c_emu.list_flows()
+        emu_list_empty = c_emu.list_flows()
         bodies["list_empty"] = cap.last  # type: ignore[assignment]
         c_emu.create_flow(**describe_flow_request("bench-describe"))
         bodies["create"] = cap.last  # type: ignore[assignment]
         populate(c_emu, "bench-handful", HANDFUL - 1)
-        c_emu.list_flows()
+        emu_list_handful = c_emu.list_flows()
         bodies["list_handful"] = cap.last  # type: ignore[assignment]
         desc = c_emu.describe_flow(flowName="bench-describe")
         bodies["describe"] = cap.last  # type: ignore[assignment]
@@ -267,11 +402,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     canned_desc = c_canned.describe_flow(flowName="bench-describe")
     assert {k: v for k, v in canned_desc.items() if k != "ResponseMetadata"} == \
         {k: v for k, v in desc.items() if k != "ResponseMetadata"}
+    # ... and so does the before-call parsed client (F), answer for answer
+    for op, body, call, kwargs, expected in (
+        ("ListFlows", "list_empty", c_parsed.list_flows, {}, emu_list_empty),
+        ("ListFlows", "list_handful", c_parsed.list_flows, {}, emu_list_handful),
+        ("DescribeFlow", "describe", c_parsed.describe_flow, {"flowName": "bench-describe"}, desc),
+    ):
+        parsed_floor.set(op, *bodies[body])
+        assert without_metadata(call(**kwargs)) == without_metadata(expected), body
+    assert len(emu_list_handful["flows"]) == HANDFUL and not emu_list_empty.get("flows")
 
     res = Results()
     print(f"appflow_emu core benchmark: {repeats} repeats x {n} calls in {chunks} interleaved chunks "
           f"(+{wc} warm-up calls per chunk), python {platform.python_version()}, boto3 {boto3.__version__}, "
           f"{os.cpu_count()} cpus", flush=True)
+
+    # ---- import cost, in subprocesses (before the timed loops: nothing else runs meanwhile) ----
+    imports = measure_imports(repeats)
 
     def same(kwargs: Dict[str, Any]) -> Callable[[str, int, int], Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
         return lambda tag, warm, count: ([kwargs] * warm, [kwargs] * count)
@@ -291,10 +438,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             yield (c_stub.list_flows, *list_kw(tag, warm, count))
         stub.assert_no_pending_responses()
 
-    def canned_bench(operation: str, body: str, call: Callable[..., Any], kwargs_of: Any) -> Any:
+    def canned_bench(operation: str, body: str, call: Callable[..., Any], kwargs_of: Any,
+                     answers: Canned = canned) -> Any:
         @contextmanager
         def make(tag: str, warm: int, count: int) -> Iterator[Any]:
-            canned.set(operation, *bodies[body])
+            answers.set(operation, *bodies[body])
             yield (call, *kwargs_of(tag, warm, count))
         return make
 
@@ -324,6 +472,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
          canned_bench("DescribeFlow", "describe", c_canned.describe_flow, desc_kw)),
         ("Bc", "Bc create_flow, canned before-send",
          canned_bench("CreateFlow", "create", c_canned.create_flow, unique_flows)),
+        ("F0", "F0 list_flows, before-call AWSResponse parsed, empty list",
+         canned_bench("ListFlows", "list_empty", c_parsed.list_flows, list_kw, parsed_floor)),
+        ("F5", f"F5 list_flows, before-call AWSResponse parsed, {HANDFUL} flows",
+         canned_bench("ListFlows", "list_handful", c_parsed.list_flows, list_kw, parsed_floor)),
+        ("Fd", "Fd describe_flow (10 tasks), before-call AWSResponse parsed",
+         canned_bench("DescribeFlow", "describe", c_parsed.describe_flow, desc_kw, parsed_floor)),
         ("E0", "emulator list_flows, empty account", emulated(0, c_emu.list_flows, list_kw)),
         ("E5", f"emulator list_flows, {HANDFUL} flows", emulated(HANDFUL, c_emu.list_flows, list_kw)),
         ("Ed", "emulator describe_flow (10 tasks)", emulated(HANDFUL, c_emu.describe_flow, desc_kw)),
@@ -370,12 +524,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     # ---- report ------------------------------------------------------------------------------
     a = res.median("A")
+    width = max([58] + [len(label) for label in res.labels.values()])
     print()
-    print(f"{'benchmark':<58} {'median µs':>10} {'min':>9} {'max':>9} {'x A':>6}")
-    print("-" * 96)
+    print(f"{'benchmark':<{width}} {'median µs':>10} {'min':>9} {'max':>9} {'x A':>6}")
+    print("-" * (width + 38))
     for key in res.order:
         s = res.samples[key]
-        print(f"{res.labels[key]:<58} {statistics.median(s):>10.1f} {min(s):>9.1f} {max(s):>9.1f} "
+        print(f"{res.labels[key]:<{width}} {statistics.median(s):>10.1f} {min(s):>9.1f} {max(s):>9.1f} "
               f"{statistics.median(s) / a:>6.2f}")
 
     budgets: List[Tuple[str, str, str, float]] = [
@@ -383,6 +538,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ("list_flows: emulator / canned before-send (empty)", "E0", "B", 1.3),
         ("describe_flow 10 tasks: emulator / canned same bytes", "Ed", "Bd", 1.3),
         ("create_flow: emulator / canned before-send", "Ec", "Bc", 1.5),
+        ("list_flows (empty): emulator / before-call parsed floor", "E0", "F0", 1.25),
+        ("list_flows (5 flows): emulator / before-call parsed floor", "E5", "F5", 1.25),
+        ("describe_flow 10 tasks: emulator / before-call parsed floor", "Ed", "Fd", 1.25),
     ]
     if "M" in res.samples:
         budgets.append(("list_flows (empty) emulator / moto list_functions", "E0", "M", 0.6))
@@ -390,11 +548,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     budgets.append((f"list page of 100: {scale_flows:,} flows / 100 flows", "SBIG", "S100", 2.0))
     budgets.append((f"last page of 100: {scale_flows:,} flows / 100 flows", "SDEEP", "S100", 2.0))
 
+    def limit(budget: float) -> str:
+        return "<= " + format(budget, ".1f" if round(budget, 1) == budget else ".2f")
+
+    width = max([58, len(IMPORT_BUDGET_LABEL)] + [len(label) for label, _, _, _ in budgets])
     print()
-    print(f"{'ratio':<58} {'median':>7} {'paired':>7} {'budget':>7}  verdict")
-    print("-" * 96)
+    print(f"{'ratio':<{width}} {'median':>7} {'paired':>7} {'budget':>7}  verdict")
+    print("-" * (width + 38))
     failed = []
-    checks = []
+    checks: List[Dict[str, Any]] = []
     for label, num, den, budget in budgets:
         ratio = res.median(num) / res.median(den)
         paired = res.paired_ratio(num, den)
@@ -403,8 +565,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             failed.append(label)
         checks.append({"check": label, "num": num, "den": den, "ratio": ratio, "paired_ratio": paired,
                        "budget": budget, "pass": ok})
-        print(f"{label:<58} {ratio:>7.2f} {paired:>7.2f} {'<= ' + format(budget, '.1f'):>7}  {'PASS' if ok else 'FAIL'}")
+        print(f"{label:<{width}} {ratio:>7.2f} {paired:>7.2f} {limit(budget):>7}  {'PASS' if ok else 'FAIL'}")
+    # the one absolute budget: milliseconds, as python -X importtime reports them (no floor)
+    import_ms = imports["appflow_emu_after_boto3"]["median_ms"]
+    ok = import_ms <= IMPORT_BUDGET_MS
+    if not ok:
+        failed.append(IMPORT_BUDGET_LABEL)
+    checks.append({"check": IMPORT_BUDGET_LABEL, "unit": "ms", "value_ms": import_ms,
+                   "samples_ms": imports["appflow_emu_after_boto3"]["samples_ms"], "budget": IMPORT_BUDGET_MS,
+                   "pass": ok})
+    print(f"{IMPORT_BUDGET_LABEL:<{width}} {import_ms:>7.1f} {'-':>7} {limit(IMPORT_BUDGET_MS):>7}  "
+          f"{'PASS' if ok else 'FAIL'}")
     print()
+    samples_ms = imports["appflow_emu_after_boto3"]["samples_ms"]
+    print(f"import appflow_emu after boto3: cumulative of the appflow_emu line of python -X importtime, "
+          f"median of {len(samples_ms)}: {import_ms:.1f} ms (min {min(samples_ms):.1f}, max {max(samples_ms):.1f})")
+    plugin = imports["pytest_plugin_without_boto3"]
+    if "error" in plugin:
+        print(f"import appflow_emu.pytest_plugin without boto3 (information): could not measure: {plugin['error']}")
+    else:
+        print(f"import appflow_emu.pytest_plugin without boto3 (information, no budget): "
+              f"{plugin['median_ms']:.1f} ms cumulative (top-level appflow_emu* lines, median of "
+              f"{len(plugin['samples_ms'])}); botocore imported by it: {'yes' if plugin['imports_botocore'] else 'no'}")
     print(f"scale setup: {scale_flows + 100:,} create_flow calls through the API in {populate_s:.1f} s; "
           f"whole run {time.time() - started:.0f} s")
     if failed:
@@ -420,6 +602,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "benchmarks": {k: {"label": res.labels[k], "median_us": res.median(k), "samples_us": res.samples[k]}
                            for k in res.order},
             "checks": checks,
+            "imports": imports,
         }, indent=2))
     return 1 if failed and not args.no_fail else 0
 

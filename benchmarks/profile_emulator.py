@@ -29,7 +29,8 @@ from appflow_emu import mock_appflow  # noqa: E402
 from tests.helpers import flow_request  # noqa: E402
 
 AREAS = [  # first match wins: (substring of the function's file path or name, area)
-    ("appflow_emu/intercept/hook", "appflow_emu hook (before-call, parse)"),
+    ("appflow_emu/intercept/hook", "appflow_emu hook (before-call)"),
+    ("appflow_emu/intercept/botocore_call", "appflow_emu botocore answer (response, parse)"),
     ("appflow_emu/intercept/dispatch", "appflow_emu dispatch"),
     ("appflow_emu/model", "appflow_emu model (routing, params, validation)"),
     ("appflow_emu/backend", "appflow_emu backend (handlers, state)"),
@@ -134,7 +135,7 @@ def main() -> int:
         ("    dispatch.handle (json in/out, routing, checks, handler)", *dispatch, None),
         ("      json.loads of the request body", "json/__init__.py", "loads", dispatch),
         ("      JSON encoding of the response body", "json/encoder.py", "encode", dispatch),
-        ("      params_from_wire", "appflow_emu/model/operations.py", "params_from_wire", dispatch),
+        ("      params_from_wire", "appflow_emu/model/operation_specs.py", "params_from_wire", dispatch),
         ("      input validation (op.check_input, compiled validator)", "appflow_emu/model/validate.py", "", dispatch),
         ("      _headers (date, request id)", "appflow_emu/intercept/dispatch.py", "_headers", dispatch),
         ("      _idempotent (client token store + handler)", "appflow_emu/intercept/dispatch.py", "_idempotent", dispatch),

@@ -1,14 +1,16 @@
-"""State and operations: one module per resource family, each registering its handlers."""
+"""Operations: one module per resource family, each registering its handlers in ``HANDLERS``.
+
+``runtime.py`` holds the state they act on (per account and region); ``runs.py`` and
+``schedules.py`` start runs, whose plans the simulator executes.
+"""
 from appflow_emu.backend import (  # noqa: F401  (each module registers its handlers)
     connectors,
-    entities,
+    entity_discovery,
     executions,
     flows,
     profiles,
-    registrations,
     tags,
 )
-from appflow_emu.backend.registry import HANDLERS
-from appflow_emu.backend.state import Emulator, RegionState
+from appflow_emu.backend.handlers import HANDLERS
 
-__all__ = ["HANDLERS", "Emulator", "RegionState"]
+__all__ = ["HANDLERS"]

@@ -1,17 +1,18 @@
-"""The connector catalog: DescribeConnectors and DescribeConnector, answered from the one table
-of connector facts (``appflow_emu.catalog``) that flow validation also reads. Entities are in
-``backend/entities.py``; custom connector registrations in ``backend/registrations.py``.
+"""Connectors: DescribeConnectors and DescribeConnector, answered from the one table of connector
+facts (``catalog/connectors.py``) that flow validation also reads; and the custom connector
+registrations (RegisterConnector, UpdateConnectorRegistration, UnregisterConnector, ListConnectors).
+A connector's entities are in ``backend/entity_discovery.py``.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from appflow_emu.backend.models import ConnectorRegistration
-from appflow_emu.backend.pagination import decode_token, encode_token
-from appflow_emu.backend.registry import operation
-from appflow_emu.backend.state import Call, RegionState
+from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.pagination import decode_token, encode_token, listing
+from appflow_emu.backend.resources import ConnectorRegistration
+from appflow_emu.backend.runtime import Call
 from appflow_emu.catalog.connectors import ConnectorFacts, connector_types, facts
-from appflow_emu.errors import AppFlowError, not_found, validation
+from appflow_emu.model.errors import AppFlowError, conflict, validation
 from appflow_emu.model.service import has_member
 
 DEFAULT_PAGE = 20  # [doc] describe_connectors' default page
@@ -115,7 +116,7 @@ def detail(r: ConnectorRegistration) -> Dict[str, Any]:
     return out
 
 
-@operation("DescribeConnectors")
+@handles("DescribeConnectors")
 def describe_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     """Built-in connectors first (a fixed list, paged by offset), then registered connectors
     (paged by key, so unregistering one between pages skips or repeats nothing)."""
@@ -138,10 +139,10 @@ def describe_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if start + len(page) < len(builtins):
         next_token = encode_token("connectors", start + len(page))
     elif with_customs and room > 0:
-        registrations, last = call.state._connectors.page(after, room)
+        registrations, last = call.state.registrations.page(after, room)
         if last is not None:
             next_token = encode_token("connector-registrations", last)
-    elif with_customs and call.state._connectors.page(after, 1)[0]:
+    elif with_customs and call.state.registrations.page(after, 1)[0]:
         # The page ended exactly after the last built-in: continue from there.
         next_token = encode_token("connectors", len(builtins))
     out["connectors"] = [detail(r) for r in registrations]
@@ -150,19 +151,78 @@ def describe_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def _registration(state: RegionState, label: str) -> ConnectorRegistration:
-    r = state.registered_connectors.get(label)
-    if r is None:
-        raise not_found(f"Connector with label {label} does not exist.")  # [guess] text
-    return r
-
-
-@operation("DescribeConnector")
+@handles("DescribeConnector")
 def describe_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     ctype = p["connectorType"]
     label = p.get("connectorLabel")
     if ctype == "CustomConnector":
         if not label:
             raise validation("connectorLabel is required for connector type CustomConnector.")
-        return {"connectorConfiguration": registration_configuration(_registration(call.state, label))}
+        return {"connectorConfiguration": registration_configuration(call.state.registration(label))}
     return {"connectorConfiguration": configuration(facts(ctype))}
+
+
+# -- custom connector registrations -------------------------------------------------------------
+
+@handles("ListConnectors")
+def list_connectors(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    return listing(call.state.registrations, "registrations", p, "connectors", detail, DEFAULT_PAGE)
+
+
+def _lambda_arn(p: Dict[str, Any]) -> Dict[str, Any]:
+    config = p.get("connectorProvisioningConfig") or {}
+    if not (config.get("lambda") or {}).get("lambdaArn"):
+        raise validation("connectorProvisioningConfig.lambda.lambdaArn is required.")
+    return config
+
+
+@handles("RegisterConnector")
+def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    label = p.get("connectorLabel")
+    if not label:
+        raise validation("connectorLabel is required.")
+    if label in state.registrations:
+        raise conflict(f"Connector with label {label} is already registered.")
+    config = _lambda_arn(p)
+    if len(state.registrations) >= call.runtime.quotas["custom_connectors"]:
+        raise AppFlowError("ServiceQuotaExceededException",
+                           "The number of registered connectors has reached the limit.")
+    r = ConnectorRegistration(
+        label=label,
+        arn=f"arn:aws:appflow:{state.region}:{state.account_id}:connector/{label}",
+        description=p.get("description"),
+        provisioning_type=p.get("connectorProvisioningType") or "LAMBDA",
+        provisioning_config=config,
+        registered_at=call.now,
+        registered_by=call.caller_arn,
+    )
+    state.registrations.add(label, r)
+    return {"connectorArn": r.arn}
+
+
+@handles("UpdateConnectorRegistration")
+def update_connector_registration(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    r = call.state.registration(p["connectorLabel"])
+    config = _lambda_arn(p) if p.get("connectorProvisioningConfig") else None
+    if config is not None:
+        r.provisioning_config = config
+    if "description" in p:
+        r.description = p["description"]
+    r.version += 1
+    return {"connectorArn": r.arn}
+
+
+@handles("UnregisterConnector")
+def unregister_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    state = call.state
+    r = state.registration(p["connectorLabel"])
+    users = [x.name for x in state.profiles if x.connector_label == r.label]
+    if users and not p.get("forceDelete"):
+        raise conflict(
+            f"Connector {r.label} is in use by connector profiles: {', '.join(sorted(users))}. "
+            "Use forceDelete to unregister it."
+        )
+    state.registrations.remove(r.label)
+    state.connector_implementations.pop(r.label, None)  # a label registered again starts with nothing plugged in
+    return {}

@@ -9,30 +9,18 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Tuple
 
-from appflow_emu.backend import executions
-from appflow_emu.backend.models import Flow
+from appflow_emu.backend import executions, runs, schedule_expressions, schedules
+from appflow_emu.backend.handlers import handles
 from appflow_emu.backend.pagination import listing
-from appflow_emu.backend.profiles import get_profile
-from appflow_emu.backend.registry import operation
-from appflow_emu.backend.state import Call, RegionState
-from appflow_emu.catalog.connectors import TASK_OPERATORS, ConnectorFacts, facts
-from appflow_emu.errors import AppFlowError, conflict, not_found, validation
+from appflow_emu.backend.resources import Flow
+from appflow_emu.backend.runtime import Call, RegionState
+from appflow_emu.catalog.connectors import ConnectorFacts, facts
+from appflow_emu.catalog.operators import NO_OP, PROJECTION, TASK_OPERATORS
+from appflow_emu.model.errors import AppFlowError, conflict, credentials_rejected, validation
 from appflow_emu.model.service import has_member
-from appflow_emu.simulator import schedule
 
 DEFAULT_PAGE = 20  # [guess] list_flows page size when maxResults is absent
 S3_LIKE = ("S3", "Upsolver")
-
-
-def flow_not_found(name: str) -> AppFlowError:
-    return not_found(f"Flow with name {name} does not exist.")  # [guess] text
-
-
-def get_flow(state: RegionState, name: str) -> Flow:
-    flow = state.flows.get(name)
-    if flow is None:
-        raise flow_not_found(name)
-    return flow
 
 
 class _Failure:
@@ -60,13 +48,9 @@ def _check_profile(state: RegionState, config: Dict[str, Any], f: ConnectorFacts
         return
     if not name:
         raise fail(f"Connector Profile Name is required for connector type {f.connector_type}")
-    profile = get_profile(state, name)
-    if name in state.emulator.invalid_credentials:
-        raise AppFlowError(
-            "ConnectorAuthenticationException",
-            f"The connector rejected the credentials of connector profile {name}. "
-            "Update the connector profile with valid credentials.",
-        )
+    profile = state.profile(name)
+    if name in state.rejected_credentials:
+        raise credentials_rejected(name)
     if profile.connector_type != f.connector_type:
         raise fail(
             f"Connector Profile {name} is of connector type {profile.connector_type}, "
@@ -85,8 +69,8 @@ def _check_trigger(trigger: Dict[str, Any], source: ConnectorFacts, fail: _Failu
     if not scheduled:
         raise fail("Scheduled trigger properties are required for a Scheduled flow")
     try:
-        parsed = schedule.parse(scheduled["scheduleExpression"])
-    except schedule.ScheduleError as exc:
+        parsed = schedule_expressions.parse(scheduled["scheduleExpression"])
+    except schedule_expressions.ScheduleError as exc:
         raise fail(str(exc))
     if parsed.min_interval < source.min_schedule_interval:
         raise fail(
@@ -116,11 +100,11 @@ def _check_tasks(tasks: List[Dict[str, Any]], source: ConnectorFacts, fail: _Fai
                 raise fail(f"Task Validation Error: Operator {op} is not supported by source connector "
                            f"{source.connector_type}")
             allowed = TASK_OPERATORS.get(ttype)
-            if ttype == "Filter" and op == "NO_OP":
+            if ttype == "Filter" and op == NO_OP:
                 raise fail("Task Validation Error: A Filter task cannot use the NO_OP operator")
             if allowed is not None and op not in allowed:
                 raise fail(f"Task Validation Error: Operator {op} is not valid for task type {ttype}")
-            if ttype == "Filter" and op == "PROJECTION":
+            if ttype == "Filter" and op == PROJECTION:
                 has_projection = True
         if ttype == "Map_all":
             has_projection = True
@@ -189,7 +173,7 @@ def _check_definition(call: Call, p: Dict[str, Any], existing: Optional[Flow]
 
 def _profile_label(state: RegionState, config: Dict[str, Any]) -> Optional[str]:
     name = config.get("connectorProfileName")
-    profile = state.connector_profiles.get(name) if name else None
+    profile = state.profiles.get(name) if name else None
     return profile.connector_label if profile is not None else None
 
 
@@ -249,18 +233,18 @@ def summary(flow: Flow) -> Dict[str, Any]:
     return out
 
 
-@operation("CreateFlow")
+@handles("CreateFlow")
 def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
     name = p["flowName"]
     if name in state.flows:
         raise conflict(f"Flow with name {name} already exists.")  # [guess] text
     source, destinations, trigger = _check_definition(call, p, None)
-    if len(state.flows) >= state.emulator.quotas["flows"]:
+    quota = call.runtime.quotas["flows"]
+    if len(state.flows) >= quota:
         raise AppFlowError(
             "ServiceQuotaExceededException",
-            f"The number of flows in this account and region has reached the limit of "
-            f"{state.emulator.quotas['flows']}.",
+            f"The number of flows in this account and region has reached the limit of {quota}.",
         )
     flow = Flow(
         name=name,
@@ -270,7 +254,7 @@ def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         source=source,
         destinations=destinations,
         tasks=copy.deepcopy(p["tasks"]),
-        kms_arn=p.get("kmsArn") or state.managed_kms_arn,
+        kms_arn=p.get("kmsArn") or call.runtime.managed_kms_arn(state),
         created_at=call.now,
         last_updated_at=call.now,
         created_by=call.caller_arn,
@@ -281,31 +265,31 @@ def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         source_label=_profile_label(state, source),
         destination_label=_profile_label(state, destinations[0]),
     )
-    state._flows.add(name, flow)
+    state.flows.add(name, flow)
     return {"flowArn": flow.arn, "flowStatus": flow.status}
 
 
-@operation("DescribeFlow")
+@handles("DescribeFlow")
 def describe_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    flow = get_flow(call.state, p["flowName"])
+    flow = call.state.flow(p["flowName"])
     executions.observe(flow, call.now)
     return describe(flow)
 
 
-@operation("ListFlows")
+@handles("ListFlows")
 def list_flows(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    return listing(call.state._flows, "flows", p, "flows", summary, DEFAULT_PAGE)
+    return listing(call.state.flows, "flows", p, "flows", summary, DEFAULT_PAGE)
 
 
-@operation("UpdateFlow")
+@handles("UpdateFlow")
 def update_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
-    flow = get_flow(state, p["flowName"])
+    flow = state.flow(p["flowName"])
     source, destinations, trigger = _check_definition(call, p, flow)
     if trigger["triggerType"] != flow.trigger_type:
         # [guess] a flow keeps its status; changing the trigger type starts it over as new.
         flow.status = "Active" if trigger["triggerType"] == "OnDemand" else "Draft"
-        executions.deactivate(state, flow)
+        schedules.deactivate(state, flow)
     if flow.status == "Active" and trigger != flow.trigger_config and flow.last_tick is not None:
         # [guess] a changed schedule applies from now on: ticks already passed are not run again
         flow.last_tick = max(flow.last_tick, call.now)
@@ -325,10 +309,10 @@ def update_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return {"flowStatus": flow.status}
 
 
-@operation("DeleteFlow")
+@handles("DeleteFlow")
 def delete_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
-    flow = get_flow(state, p["flowName"])
+    flow = state.flow(p["flowName"])
     if not p.get("forceDelete"):
         if flow.trigger_type != "OnDemand" and flow.status == "Active":
             raise conflict(
@@ -336,32 +320,33 @@ def delete_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
             )
         if executions.in_progress(flow):
             raise conflict(f"Flow {flow.name} has a run in progress. Use forceDelete to delete it.")
-    state._flows.remove(flow.name)
-    executions.deactivate(state, flow)
+    state.flows.remove(flow.name)
+    schedules.deactivate(state, flow)
+    state.faults.pop(flow.name, None)  # what a test armed was for this flow
     return {}
 
 
-@operation("StartFlow")
+@handles("StartFlow")
 def start_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
-    flow = get_flow(state, p["flowName"])
+    flow = state.flow(p["flowName"])
     if flow.trigger_type == "OnDemand":
-        if state.emulator.conflict_on_concurrent_start and executions.in_progress(flow):
+        if call.runtime.conflict_on_concurrent_start and executions.in_progress(flow):
             raise conflict(f"Flow {flow.name} has a run in progress.")  # [guess] text
-        execution = executions.start_run(call, flow)
+        execution = runs.execute(call.runtime, state, flow, call.now, "OnDemand")
         return {"flowArn": flow.arn, "flowStatus": flow.status, "executionId": execution.execution_id}
     if flow.status == "Active":
         raise conflict(f"Flow {flow.name} is already active.")  # [seen] an error; [guess] the code
     flow.status = "Active"
     flow.status_message = None
-    executions.activate(state, flow, call.now)
-    executions.catch_up(state, call.now)  # a rate schedule without a start time runs at activation
+    schedules.activate(state, flow, call.now)
+    schedules.catch_up(call.runtime, state, call.now)  # a schedule due at activation runs now
     return {"flowArn": flow.arn, "flowStatus": flow.status}
 
 
-@operation("StopFlow")
+@handles("StopFlow")
 def stop_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    flow = get_flow(call.state, p["flowName"])
+    flow = call.state.flow(p["flowName"])
     if flow.trigger_type == "OnDemand":
         raise AppFlowError(
             "UnsupportedOperationException",
@@ -370,5 +355,5 @@ def stop_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if flow.status != "Active":
         raise conflict(f"Flow {flow.name} is not active; its status is {flow.status}.")
     flow.status = "Suspended"
-    executions.deactivate(call.state, flow)
+    schedules.deactivate(call.state, flow)
     return {"flowArn": flow.arn, "flowStatus": flow.status}

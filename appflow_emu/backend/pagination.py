@@ -14,7 +14,7 @@ from bisect import bisect_right
 from types import MappingProxyType
 from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
 
-from appflow_emu.errors import validation
+from appflow_emu.model.errors import validation
 
 T = TypeVar("T")
 

@@ -8,25 +8,15 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional
 
-from appflow_emu.backend.models import ConnectorProfile, Secret
+from appflow_emu.backend.handlers import handles
 from appflow_emu.backend.pagination import listing
-from appflow_emu.backend.registry import operation
-from appflow_emu.backend.state import Call, RegionState
+from appflow_emu.backend.resources import ConnectorProfile, Secret
+from appflow_emu.backend.runtime import Call, RegionState
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
-from appflow_emu.errors import AppFlowError, conflict, not_found, validation
+from appflow_emu.model.errors import AppFlowError, conflict, validation
+from appflow_emu.model.service import requires_members
 
 DEFAULT_PAGE = 20  # [guess] the service's default page size when maxResults is absent
-
-
-def profile_not_found(name: str) -> AppFlowError:
-    return not_found(f"Connector Profile with name {name} does not exist.")
-
-
-def get_profile(state: RegionState, name: str) -> ConnectorProfile:
-    profile = state.connector_profiles.get(name)
-    if profile is None:
-        raise profile_not_found(name)
-    return profile
 
 
 def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
@@ -40,7 +30,7 @@ def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
             f"Validation exception: connectorProfileProperties for {', '.join(others)} "
             f"do not match connector: {f.upper_name}"
         )
-    props_shape_required = _required("ConnectorProfileProperties", f.profile_member)
+    props_shape_required = f.profile_member is not None and requires_members("ConnectorProfileProperties", f.profile_member)
     if props_shape_required and f.profile_member not in properties:
         raise validation(f"Validation exception: ConnectorProfileProperties cannot be blank for connector: {f.upper_name}")
     credentials = config.get("connectorProfileCredentials") or {}
@@ -59,7 +49,7 @@ def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
     if f.connector_type == "CustomConnector":
         if not label:
             raise validation("Validation exception: connectorLabel is required for connector: CUSTOMCONNECTOR")
-        if label not in state.registered_connectors:
+        if label not in state.registrations:
             raise validation(
                 f"Connector:{label} is not registered. Please register it first before creating ConnectorProfile."
             )
@@ -69,35 +59,26 @@ def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
 CREDENTIALS_OPTIONAL = frozenset({"Redshift"})
 
 
-def _required(container: str, member: Optional[str]) -> bool:
-    from appflow_emu.model.service import service_model
-
-    if member is None:
-        return False
-    shape = service_model().shape_for(container).members[member]  # type: ignore[attr-defined]
-    return bool(shape.metadata.get("required"))
-
-
 def _private_state(mode: str) -> Optional[Dict[str, Any]]:
     return {"status": "CREATED"} if mode == "Private" else None
 
 
-@operation("CreateConnectorProfile")
+@handles("CreateConnectorProfile")
 def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
     name = p["connectorProfileName"]
     f = facts(p["connectorType"])
-    if name in state.connector_profiles:
+    if name in state.profiles:
         raise conflict(f"Connector Profile with name {name} already exists.")
     _check_config(state, f, p["connectorProfileConfig"], p.get("connectorLabel"))
-    if len(state.connector_profiles) >= state.emulator.quotas["connector_profiles"]:
+    quota = call.runtime.quotas["connector_profiles"]
+    if len(state.profiles) >= quota:
         raise AppFlowError(
             "ServiceQuotaExceededException",
-            f"The number of connector profiles in this account and region has reached the limit of "
-            f"{state.emulator.quotas['connector_profiles']}.",
+            f"The number of connector profiles in this account and region has reached the limit of {quota}.",
         )
     ms = int(call.now * 1000)
-    suffix = state.emulator.random_chars(6)
+    suffix = call.runtime.random_chars(6)
     profile = ConnectorProfile(
         name=name,
         arn=state.arn("connectorprofile", name),
@@ -116,7 +97,7 @@ def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         private_state=_private_state(p["connectionMode"]),
         credentials=Secret(copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileCredentials"))),
     )
-    state._profiles.add(name, profile)
+    state.profiles.add(name, profile)
     return {"connectorProfileArn": profile.arn}
 
 
@@ -138,7 +119,7 @@ def describe_profile(profile: ConnectorProfile) -> Dict[str, Any]:
     return out
 
 
-@operation("DescribeConnectorProfiles")
+@handles("DescribeConnectorProfiles")
 def describe_connector_profiles(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     names = p.get("connectorProfileNames")
     wanted = frozenset(names) if names else None
@@ -151,14 +132,14 @@ def describe_connector_profiles(call: Call, p: Dict[str, Any]) -> Dict[str, Any]
                 and (label is None or profile.connector_label == label))
 
     filtered = wanted is not None or ctype is not None or label is not None
-    return listing(call.state._profiles, "profiles", p, "connectorProfileDetails", describe_profile,
+    return listing(call.state.profiles, "profiles", p, "connectorProfileDetails", describe_profile,
                    DEFAULT_PAGE, keep if filtered else None)
 
 
-@operation("UpdateConnectorProfile")
+@handles("UpdateConnectorProfile")
 def update_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
-    profile = get_profile(state, p["connectorProfileName"])
+    profile = state.profile(p["connectorProfileName"])
     f = facts(profile.connector_type)
     config = p["connectorProfileConfig"]
     _check_config(state, f, config, profile.connector_label)
@@ -172,19 +153,20 @@ def update_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def flows_using(state: RegionState, profile_name: str) -> List[str]:
-    return [flow.name for flow in state.flows.values() if profile_name in flow.profile_names()]
+    return [flow.name for flow in state.flows if profile_name in flow.profile_names()]
 
 
-@operation("DeleteConnectorProfile")
+@handles("DeleteConnectorProfile")
 def delete_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
     name = p["connectorProfileName"]
-    get_profile(state, name)
+    state.profile(name)
     users = flows_using(state, name)
     if users and not p.get("forceDelete"):
         raise conflict(
             f"Connector Profile with name {name} is associated with flows: {', '.join(sorted(users))}. "
             "Delete the flows or use forceDelete."
         )
-    state._profiles.remove(name)
+    state.profiles.remove(name)
+    state.rejected_credentials.discard(name)  # a profile made again under this name has new credentials
     return {}

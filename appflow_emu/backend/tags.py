@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from appflow_emu.backend.models import Flow
-from appflow_emu.backend.registry import operation
-from appflow_emu.backend.state import Call, RegionState
-from appflow_emu.errors import not_found, validation
+from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.resources import Flow
+from appflow_emu.backend.runtime import Call, RegionState
+from appflow_emu.model.errors import not_found, validation
 
 MAX_TAGS = 50
 
@@ -20,7 +20,7 @@ def _resource(state: RegionState, arn: str) -> Flow:
     raise not_found(f"Resource {arn} does not exist.")  # [guess] text
 
 
-@operation("TagResource")
+@handles("TagResource")
 def tag_resource(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     flow = _resource(call.state, p["resourceArn"])
     merged = {**flow.tags, **p["tags"]}
@@ -30,7 +30,7 @@ def tag_resource(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return {}
 
 
-@operation("UntagResource")
+@handles("UntagResource")
 def untag_resource(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     flow = _resource(call.state, p["resourceArn"])
     drop = set(p["tagKeys"])
@@ -38,6 +38,6 @@ def untag_resource(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return {}
 
 
-@operation("ListTagsForResource")
+@handles("ListTagsForResource")
 def list_tags_for_resource(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return {"tags": _resource(call.state, p["resourceArn"]).tags}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
 from appflow_emu.model.service import service_model
 
@@ -99,24 +99,6 @@ DEFAULT_DATA_TRANSFER_TYPES: Tuple[str, ...] = ("RECORD",)
 # [guess] The DataTransferApiType of each data transfer API a connector's properties accept (the
 # names come from the model, e.g. Salesforce's AUTOMATIC, BULKV2, REST_SYNC).
 DATA_TRANSFER_API_TYPE: Dict[str, str] = {"AUTOMATIC": "AUTOMATIC", "BULKV2": "ASYNC", "REST_SYNC": "SYNC"}
-
-FILTER_OPERATORS: FrozenSet[str] = frozenset({
-    "PROJECTION", "LESS_THAN", "GREATER_THAN", "CONTAINS", "BETWEEN", "LESS_THAN_OR_EQUAL_TO",
-    "GREATER_THAN_OR_EQUAL_TO", "EQUAL_TO", "NOT_EQUAL_TO",
-})
-ARITHMETIC_OPERATORS: FrozenSet[str] = frozenset({"ADDITION", "MULTIPLICATION", "DIVISION", "SUBTRACTION"})
-MASK_OPERATORS: FrozenSet[str] = frozenset({"MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N"})
-VALIDATE_OPERATORS: FrozenSet[str] = frozenset({
-    "VALIDATE_NON_NULL", "VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE", "VALIDATE_NUMERIC",
-})
-# Which operators each task type takes. Task types not listed take any operator of the source.
-TASK_OPERATORS: Dict[str, FrozenSet[str]] = {
-    "Filter": FILTER_OPERATORS,
-    "Arithmetic": ARITHMETIC_OPERATORS,
-    "Mask": MASK_OPERATORS,
-    "Validate": VALIDATE_OPERATORS,
-}
-
 
 @dataclass(frozen=True)
 class ConnectorFacts:
@@ -308,3 +290,39 @@ def normalize_connector_type(name: str) -> str:
         if ct.lower() == lowered:
             return ct
     raise ValueError(f"unknown connector type {name!r}; known: {', '.join(connector_types())}")
+
+
+# -- which entity a flow's source or destination names ---------------------------------------------
+
+# The members of a connector's source/destination properties that name its entity, by connector:
+# ``object`` (most SaaS applications, warehouses, EventBridge), ``objectPath`` (SAPOData),
+# ``entityName`` (custom connectors); Customer Profiles names a domain and an object type.
+ENTITY_MEMBERS = ("object", "objectPath", "entityName")
+
+
+def connector_properties(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """The properties of a flow's ``sourceFlowConfig`` or ``destinationFlowConfigList`` item for
+    its connector type (the member named like the type, in any case; else the only member)."""
+    all_props = config.get("sourceConnectorProperties") or config.get("destinationConnectorProperties") or {}
+    ctype = str(config.get("connectorType", ""))
+    if ctype in all_props:
+        return all_props[ctype] or {}
+    for name, value in all_props.items():
+        if name.lower() == ctype.lower():
+            return value or {}
+    if len(all_props) == 1:
+        return next(iter(all_props.values())) or {}
+    return {}
+
+
+def entity_of(config: Mapping[str, Any]) -> str:
+    """The entity a flow's source or destination config names ("" when it names none: S3)."""
+    props = connector_properties(config)
+    if "domainName" in props or "objectTypeName" in props:  # CustomerProfiles
+        domain = props.get("domainName", "")
+        type_name = props.get("objectTypeName")
+        return f"{domain}/{type_name}" if type_name else str(domain)
+    for name in ENTITY_MEMBERS:
+        if props.get(name):
+            return str(props[name])
+    return ""

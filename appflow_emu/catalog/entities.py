@@ -12,19 +12,19 @@ a last ``values=a|b|c`` lists a picklist's supported values. An entity with ``ch
 entities, listed with ``entitiesPath=<entity name>``; a child is named ``<parent>/<child>`` and has
 the parent's fields unless it brings its own.
 
-Which filter operators a field advertises is derived, not typed: the operator families that suit
-its type (``operators_for``), kept to the operators the connector's model enum has.
+Which filter operators a field advertises is derived, not typed: the operators that suit its
+type's family (``catalog/operators.py``), kept to the operators the connector's model enum has.
 
 Tests add or override entities through the handle (``emu.add_entity``); ``field_from_user``
 turns the friendly form into a :class:`Field`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from appflow_emu.catalog.connectors import ConnectorFacts, connector_types
+from appflow_emu.catalog.connectors import connector_types
 
 
 @dataclass(frozen=True)
@@ -267,39 +267,6 @@ CATALOG: Dict[str, Dict[str, List[RawEntity]]] = {
     ]},
 }
 
-# -- operators by field type --------------------------------------------------------------------------
-
-NUMERIC_TYPES = frozenset({"integer", "int", "long", "short", "double", "float", "decimal", "currency",
-                           "percent", "number"})
-TEMPORAL_TYPES = frozenset({"datetime", "date", "timestamp", "time"})
-BOOLEAN_TYPES = frozenset({"boolean"})
-
-_TEXT_FILTERS = ("EQUAL_TO", "NOT_EQUAL_TO", "CONTAINS")
-_ORDERED_FILTERS = ("LESS_THAN", "GREATER_THAN", "BETWEEN", "LESS_THAN_OR_EQUAL_TO",
-                    "GREATER_THAN_OR_EQUAL_TO", "EQUAL_TO", "NOT_EQUAL_TO")
-_ARITHMETIC = ("ADDITION", "MULTIPLICATION", "DIVISION", "SUBTRACTION")
-_MASKS = ("MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N")
-_NUMERIC_CHECKS = ("VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE", "VALIDATE_NUMERIC")
-
-
-def operators_for(f: ConnectorFacts, field_type: str) -> List[str]:
-    """The operators a field of this type advertises (``filterOperators``): a projection; value
-    filters (ordered ones for numbers and times, equality and CONTAINS for text, equality for
-    booleans); arithmetic and the numeric validations for numbers; masks for text;
-    VALIDATE_NON_NULL for all — each only if the connector's operator enum has it."""
-    t = field_type.lower()
-    wanted: List[str] = ["PROJECTION"]
-    if t in NUMERIC_TYPES:
-        wanted += [*_ORDERED_FILTERS, *_ARITHMETIC, "VALIDATE_NON_NULL", *_NUMERIC_CHECKS]
-    elif t in TEMPORAL_TYPES:
-        wanted += [*_ORDERED_FILTERS, "VALIDATE_NON_NULL"]
-    elif t in BOOLEAN_TYPES:
-        wanted += ["EQUAL_TO", "NOT_EQUAL_TO", "VALIDATE_NON_NULL"]
-    else:
-        wanted += [*_TEXT_FILTERS, *_MASKS, "VALIDATE_NON_NULL"]
-    return [op for op in wanted if op in f.operators]
-
-
 # -- building entities ------------------------------------------------------------------------------
 
 def _raw_field(spec: RawField) -> Field:
@@ -402,13 +369,3 @@ def fields_from_user(fields: Union[Iterable[FieldSpec], Mapping[str, str]]) -> T
             raise ValueError(f"field {f.identifier!r} is given twice")
         seen.add(f.identifier)
     return out
-
-
-@dataclass
-class AddedEntities:
-    """Entities added or overridden through the handle: connector type -> name -> entity."""
-
-    by_connector: Dict[str, Dict[str, Entity]] = field(default_factory=dict)
-
-    def get(self, connector_type: str) -> Dict[str, Entity]:
-        return self.by_connector.get(connector_type, {})

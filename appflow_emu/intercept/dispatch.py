@@ -1,5 +1,6 @@
 """One request, end to end, at the HTTP level: method, path, query and body in; status,
-headers and body out. Nothing here is written per operation."""
+headers and body out. Nothing here is written per operation. The botocore hook answers through
+it; an HTTP server can too."""
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +9,10 @@ from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
 from appflow_emu.backend import HANDLERS
-from appflow_emu.backend.executions import catch_up
-from appflow_emu.backend.state import Call, Emulator
-from appflow_emu.errors import AppFlowError, EmulatorError
-from appflow_emu.model.operations import OperationSpec, spec
+from appflow_emu.backend.runtime import Call, Runtime
+from appflow_emu.backend.schedules import catch_up
+from appflow_emu.model.errors import AppFlowError, EmulatorError
+from appflow_emu.model.operation_specs import OperationSpec, spec
 from appflow_emu.model.service import error_statuses, route
 from appflow_emu.model.validate import format_errors, format_path
 
@@ -30,9 +31,9 @@ def _headers(request_id: str, body: bytes) -> Dict[str, str]:
     }
 
 
-def error_response(emulator: Emulator, code: str, message: str) -> Response:
+def error_response(runtime: Runtime, code: str, message: str) -> Response:
     body = _dumps({"message": message}).encode()
-    headers = _headers(emulator.new_request_id(), body)
+    headers = _headers(runtime.new_request_id(), body)
     headers["x-amzn-errortype"] = code
     status = error_statuses().get(code)
     if status is None:
@@ -78,7 +79,7 @@ def find_operation(method: str, path: str) -> Optional[Tuple[OperationSpec, Dict
 
 
 def handle(
-    emulator: Emulator,
+    runtime: Runtime,
     op: OperationSpec,
     labels: Dict[str, str],
     query: Optional[Dict[str, Any]],
@@ -107,18 +108,18 @@ def handle(
                 f"appflow_emu does not implement {op.name}, which the installed botocore's AppFlow "
                 "model has; please report it"
             )
-        state = emulator.state(region, account_id)
-        call = Call(state, op.name, emulator.now(), emulator.caller_for(account_id))
+        state = runtime.state(region, account_id)
+        call = Call(runtime, state, op.name, runtime.now(), runtime.caller_for(account_id))
         with state.lock:
             if state.scheduled:
-                catch_up(state, call.now)  # scheduled runs whose ticks the clock has passed
+                catch_up(runtime, state, call.now)  # scheduled runs whose ticks the clock has passed
             token = params.get(op.idempotency_member) if op.idempotency_member else None
             if token is None:
                 result = handler(call, params)
             else:
                 result = _idempotent(state, op.name, token, call, params, handler)
         result = op.prune_output(result)
-        if emulator.strict and op.check_output is not None:
+        if runtime.strict and op.check_output is not None:
             errors = []
             op.check_output(result, None, errors)
             if errors:
@@ -126,7 +127,7 @@ def handle(
                 raise EmulatorError(f"appflow_emu produced an invalid {op.name} response: {where}")
         out = _dumps(result).encode()
     except AppFlowError as exc:
-        return error_response(emulator, exc.code, exc.message)
+        return error_response(runtime, exc.code, exc.message)
     except EmulatorError:
         raise
     except Exception as exc:
@@ -134,4 +135,4 @@ def handle(
             f"appflow_emu failed while handling {op.name}: {type(exc).__name__}: {exc} "
             "(this is a bug in appflow_emu, not an AppFlow answer; please report it)"
         ) from exc
-    return 200, _headers(emulator.new_request_id(), out), out
+    return 200, _headers(runtime.new_request_id(), out), out

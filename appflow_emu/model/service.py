@@ -92,6 +92,15 @@ def has_member(shape_name: str, member: str) -> bool:
     return member in getattr(model.shape_for(shape_name), "members", {})
 
 
+@lru_cache(maxsize=None)
+def requires_members(shape_name: str, member: str) -> bool:
+    """Whether the structure ``shape_name.member`` targets has required members of its own."""
+    if not has_member(shape_name, member):
+        return False
+    target = service_model().shape_for(shape_name).members[member]  # type: ignore[attr-defined]
+    return bool(shape_metadata(target).get("required"))
+
+
 # Traits a shape's ``metadata`` may carry. Older botocores expose fewer of them through
 # ``Shape.metadata`` (1.20 has no ``pattern`` and no ``union``) although the model JSON they ship
 # defines them; the emulator must enforce what the installed model says, so read them raw.

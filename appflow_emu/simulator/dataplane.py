@@ -1,96 +1,101 @@
 """The data a simulated AppFlow moves: SaaS datasets, S3 objects, warehouse tables, events, and
-what each run delivered. One per emulator; the handle is its control plane.
+what each run delivered. One per emulator; runs read and write it, the handle seeds and reads it.
 
-SaaS datasets are keyed by (connector type, entity, profile): data seeded for a profile is seen by
-flows using that profile, data seeded without one by every flow of that connector type. Sources
-read them and SaaS destinations write them, so one flow's output can feed another.
+SaaS records belong to the SaaS, not to an AWS region. A dataset is keyed by (connector type,
+entity, scope), where the scope is one of:
+
+- ``None``: the SaaS itself, seen through every profile in every account and region;
+- ``(account, region, None)``: seen through every profile of that account and region;
+- ``(account, region, profile)``: seen through that one profile.
+
+A run reading through profile P of account A in region R reads the most specific dataset that
+exists: ``(A, R, P)``, else ``(A, R, None)``, else the SaaS's own; a SaaS destination writes to
+the same list, so one flow's output can feed another.
 """
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from appflow_emu.catalog.connectors import normalize_connector_type
-from appflow_emu.simulator.core import Record
+from appflow_emu.simulator.objectstore import EmbeddedStore
+from appflow_emu.simulator.plan import Record, Scope
 
-Predicate = Callable[[Record], Any]
+Region = Tuple[str, str]  # (account, region)
+
+
+def _fallbacks(scope: Optional[Scope]) -> List[Optional[Scope]]:
+    if scope is None:
+        return [None]
+    account, region, profile = scope
+    out: List[Optional[Scope]] = [(account, region, None), None]
+    if profile is not None:
+        out.insert(0, scope)
+    return out
 
 
 class DataPlane:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self._datasets: Dict[Tuple[str, str, Optional[str]], List[Record]] = {}
-        self._tables: Dict[Tuple[str, Optional[str], str], List[Record]] = {}
-        self.events: List[Record] = []
-        self.lookout: List[Record] = []
+        self.embedded = EmbeddedStore()
+        self._datasets: Dict[Tuple[str, str, Optional[Scope]], List[Record]] = {}
+        self._tables: Dict[Tuple[str, Scope, str], List[Record]] = {}
+        self._events: Dict[Region, List[Record]] = {}
+        self._lookout: Dict[Region, List[Record]] = {}
         # (account, region, flow) -> {execution id: delivered records}, in run order
         self.delivered: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # records, or DeliveredObjects
-        self.record_failures: Dict[str, Predicate] = {}  # flow name -> predicate
-        self._embedded: Any = None
-
-    # -- objects ---------------------------------------------------------------------------
-    @property
-    def embedded(self) -> Any:
-        if self._embedded is None:
-            from appflow_emu.simulator.objectstore import EmbeddedStore
-
-            self._embedded = EmbeddedStore()
-        return self._embedded
-
-    def store(self) -> Any:
-        """moto's S3 while moto's mock is active, else the embedded store."""
-        from appflow_emu.simulator.objectstore import current_store
-
-        return current_store(self.embedded)
-
-    # -- SaaS datasets ---------------------------------------------------------------------
-    def dataset(self, connector_type: str, entity: str, profile: Optional[str] = None) -> List[Record]:
-        """The live list a source reads and a SaaS destination writes (profile-specific if seeded so)."""
-        ct = normalize_connector_type(connector_type)
-        with self.lock:
-            if profile is not None and (ct, entity, profile) in self._datasets:
-                return self._datasets[(ct, entity, profile)]
-            return self._datasets.setdefault((ct, entity, None), [])
-
-    def seed(self, connector_type: str, entity: str, records: List[Record], profile: Optional[str] = None) -> None:
-        ct = normalize_connector_type(connector_type)
-        with self.lock:
-            self._datasets.setdefault((ct, entity, profile), []).extend(dict(r) for r in records)
-
-    def table(self, connector_type: str, profile: Optional[str], object_name: str) -> List[Record]:
-        ct = normalize_connector_type(connector_type)
-        with self.lock:
-            return self._tables.setdefault((ct, profile, object_name), [])
 
     def reset(self) -> None:
         with self.lock:
-            self.__init__()  # type: ignore[misc]
+            self.embedded.clear()
+            self._datasets.clear()
+            self._tables.clear()
+            self._events.clear()
+            self._lookout.clear()
+            self.delivered.clear()
 
+    # -- SaaS datasets ---------------------------------------------------------------------
+    def dataset(self, connector_type: str, entity: str, scope: Optional[Scope] = None) -> List[Record]:
+        """The live list a source reads and a SaaS destination writes: the most specific one that
+        exists for ``scope`` (see the module docstring); the SaaS's own when none does."""
+        with self.lock:
+            for key in _fallbacks(scope):
+                found = self._datasets.get((connector_type, entity, key))
+                if found is not None:
+                    return found
+            return self._datasets.setdefault((connector_type, entity, None), [])
 
-class RunData:
-    """The data plane as one run sees it (``ctx.data``)."""
+    def seed(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
+        """Append records to the dataset of exactly ``scope``."""
+        with self.lock:
+            self._datasets.setdefault((connector_type, entity, scope), []).extend(dict(r) for r in records)
 
-    def __init__(self, plane: DataPlane, flow_name: str) -> None:
-        self.plane = plane
-        self.flow_name = flow_name
-        self._predicate = plane.record_failures.get(flow_name)
-        self.events = plane.events
-        self.lookout = plane.lookout
+    def entities_with_data(self, connector_type: str, scope: Optional[Scope]) -> List[str]:
+        """Entities of the connector type that have records as seen from ``scope``."""
+        with self.lock:
+            names = {e for (ct, e, _) in self._datasets if ct == connector_type}
+        return sorted(e for e in names if self.dataset(connector_type, e, scope))
 
-    def store(self) -> Any:
-        return self.plane.store()
+    # -- warehouses, events, Lookout ---------------------------------------------------------
+    def table(self, connector_type: str, scope: Scope, name: str) -> List[Record]:
+        with self.lock:
+            return self._tables.setdefault((connector_type, scope, name), [])
 
-    def dataset(self, connector_type: str, entity: str, profile: Optional[str] = None) -> List[Record]:
-        return self.plane.dataset(connector_type, entity, profile)
+    def tables(self) -> Dict[Tuple[str, Scope, str], List[Record]]:
+        with self.lock:
+            return dict(self._tables)
 
-    def table(self, connector_type: str, profile: Optional[str], object_name: str) -> List[Record]:
-        return self.plane.table(connector_type, profile, object_name)
+    def events(self, account_id: str, region: str) -> List[Record]:
+        with self.lock:
+            return self._events.setdefault((account_id, region), [])
 
-    def fail_record(self, record: Record) -> Optional[str]:
-        """A failure message for a record the test marked to fail, else None."""
-        if self._predicate is None:
-            return None
-        verdict = self._predicate(record)
-        if not verdict:
-            return None
-        return verdict if isinstance(verdict, str) else "The record was rejected by the destination connector."
+    def lookout(self, account_id: str, region: str) -> List[Record]:
+        with self.lock:
+            return self._lookout.setdefault((account_id, region), [])
+
+    def all_events(self) -> Dict[Region, List[Record]]:
+        with self.lock:
+            return {k: list(v) for k, v in self._events.items()}
+
+    def all_lookout(self) -> Dict[Region, List[Record]]:
+        with self.lock:
+            return {k: list(v) for k, v in self._lookout.items()}

@@ -1,15 +1,18 @@
 """One run: source -> compiled tasks -> sink, and the execution record's numbers from what moved.
 
-Nothing here raises: a RunFailure ends the run in Error with its message; records that fail to
-convert or write are counted in ``putFailuresCount`` (the run then ends in Error too); anything
-unexpected is a bug in the emulator and surfaces as EmulatorError.
+``run(plan)`` reads only its :class:`~appflow_emu.simulator.plan.RunPlan`. Nothing here raises: a
+RunFailure ends the run in Error with its message; records that fail to convert or write are
+counted in ``putFailuresCount`` (the run then ends in Error too); anything unexpected is a bug in
+the emulator and surfaces as EmulatorError (intercept/dispatch.py).
 """
 from __future__ import annotations
 
+import io
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
-from appflow_emu.simulator.core import Record, RecordFailure, RunContext, RunFailure, SinkResult
-from appflow_emu.simulator.dataplane import RunData
+from appflow_emu.simulator import formats, sources
+from appflow_emu.simulator.plan import Record, RecordFailure, RunFailure, RunPlan, SinkResult, Tally
+from appflow_emu.simulator.sinks import sink_for
 
 
 def _guarded(compiled: Any, records: Iterable[Record], failures: List[str]) -> Iterator[Record]:
@@ -25,45 +28,41 @@ def _guarded(compiled: Any, records: Iterable[Record], failures: List[str]) -> I
 
 
 class Outcome:
-    def __init__(self, status: str, result: Dict[str, Any], delivered: List[Record]) -> None:
+    """How a run ended: its status, its ``executionResult``, and what it delivered."""
+
+    def __init__(self, status: str, result: Dict[str, Any], delivered: Any) -> None:
         self.status = status
         self.result = result
         self.delivered = delivered
 
 
-def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = None,
-        forced_failure: Optional[str] = None) -> Outcome:
-    from appflow_emu.simulator import sources
-    from appflow_emu.simulator.sinks import sink_for
-    from appflow_emu.simulator.tasks import compile_tasks
-
+def run(plan: RunPlan) -> Outcome:
+    tally = Tally()
     task_failures: List[str] = []
     result: Dict[str, Any]
     try:
-        if forced_failure is not None:
-            raise RunFailure(forced_failure)
-        compiled = compile_tasks(tasks, ctx.source["connectorType"])
-        sink = sink_for(ctx.destination)
-        records = _guarded(compiled, sources.read(ctx, changed), task_failures)
-        written: SinkResult = sink.write(ctx, records, list(getattr(compiled, "partition_keys", []) or []))
+        if plan.failure is not None:
+            raise RunFailure(plan.failure)
+        records = _guarded(plan.tasks, sources.read(plan, tally), task_failures)
+        written: SinkResult = sink_for(plan.destination).write(plan, records)
     except RunFailure as failure:
         # What a sink wrote before the run failed stays written (the sink attaches it).
         partial: Optional[SinkResult] = getattr(failure, "result", None)
         result = {
-            "bytesProcessed": ctx.bytes_read,
+            "bytesProcessed": tally.bytes_read,
             "bytesWritten": partial.bytes_written if partial is not None else 0,
-            "recordsProcessed": ctx.records_read,
+            "recordsProcessed": tally.records_read,
             "errorInfo": {
                 "putFailuresCount": len(task_failures) + (partial.put_failures if partial is not None else 0),
                 "executionMessage": _clean(failure.message),
             },
         }
-        return Outcome("Error", result, _delivered(partial, ctx) if partial is not None else [])
+        return Outcome("Error", result, _delivered(partial, plan) if partial is not None else [])
     failures = written.put_failures + len(task_failures)
     result = {
-        "bytesProcessed": ctx.bytes_read,
+        "bytesProcessed": tally.bytes_read,
         "bytesWritten": written.bytes_written,
-        "recordsProcessed": ctx.records_read,
+        "recordsProcessed": tally.records_read,
     }
     if failures:
         messages = written.failure_messages + task_failures
@@ -72,8 +71,8 @@ def run(ctx: RunContext, tasks: List[Dict[str, Any]], changed: Optional[list] = 
             "executionMessage": _clean(f"{failures} records failed to be processed. First failure: {messages[0]}"
                                        if messages else f"{failures} records failed to be written."),
         }
-        return Outcome("Error", result, _delivered(written, ctx))
-    return Outcome("Successful", result, _delivered(written, ctx))
+        return Outcome("Error", result, _delivered(written, plan))
+    return Outcome("Successful", result, _delivered(written, plan))
 
 
 class DeliveredObjects:
@@ -83,15 +82,11 @@ class DeliveredObjects:
         self.store, self.bucket, self.keys, self.file_format = store, bucket, list(keys), file_format
 
     def records(self) -> List[Record]:
-        from appflow_emu.simulator import formats
-
         out: List[Record] = []
         for key in self.keys:
             body = self.store.get(self.bucket, key)
             if self.file_format == "PARQUET":
-                import io
-
-                import pyarrow.parquet as pq  # present: it wrote the file
+                import pyarrow.parquet as pq  # present: it wrote the file (an optional dependency)
 
                 out.extend(pq.read_table(io.BytesIO(body)).to_pylist())
             elif self.file_format == "CSV":
@@ -101,9 +96,9 @@ class DeliveredObjects:
         return out
 
 
-def _delivered(written: SinkResult, ctx: RunContext) -> Any:
+def _delivered(written: SinkResult, plan: RunPlan) -> Any:
     if written.object_bucket is not None and not written.delivered:
-        return DeliveredObjects(ctx.data.store(), written.object_bucket, written.objects, written.object_format or "JSON")
+        return DeliveredObjects(plan.store, written.object_bucket, written.objects, written.object_format or "JSON")
     return written.delivered
 
 
@@ -112,21 +107,3 @@ def _clean(message: str) -> str:
     allowed = set("!@#-.?,")
     return "".join(c if (c.isascii() and (c.isalnum() or c == "_" or c.isspace() or c in allowed)) else " "
                    for c in message)
-
-
-def context(flow: Any, execution_id: str, account_id: str, region: str, started_at: float,
-            emulator: Any, window_start: Optional[float] = None, window_end: Optional[float] = None) -> RunContext:
-    return RunContext(
-        flow_name=flow.name,
-        execution_id=execution_id,
-        account_id=account_id,
-        region=region,
-        started_at=started_at,
-        source=flow.source,
-        destination=flow.destinations[0],
-        data=RunData(emulator.data, flow.name),
-        window_start=window_start,
-        window_end=window_end,
-        schema_version=flow.schema_version,
-        emulator=emulator,
-    )

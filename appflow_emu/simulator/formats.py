@@ -11,16 +11,14 @@ Parquet files carry only the writer's version string).
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
-import math
-from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
-from appflow_emu.simulator.core import Record, RunFailure
+from appflow_emu.simulator.plan import Record, RunFailure
+from appflow_emu.simulator.values import TEXT_BY_TYPE, json_default, json_line, to_text
 
 PARQUET_MISSING = 'Parquet output needs the optional dependency pyarrow: pip install "appflow_emu[parquet]"'
 
@@ -32,6 +30,14 @@ def _text(body: bytes, what: str) -> str:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise RunFailure(f"The {what} file is not UTF-8 text: {e}") from None
+
+
+def looks_like_json(body: bytes, file_type: str = "") -> bool:
+    """Whether an S3 object is read as JSON lines (else as CSV): its declared
+    ``s3InputFileType``, else its first non-blank byte (``{`` or ``[``)."""
+    if file_type:
+        return file_type.upper() == "JSON"
+    return body.lstrip()[:1] in (b"{", b"[")
 
 
 def read_csv(body: bytes) -> Iterator[Record]:
@@ -77,104 +83,6 @@ def read_jsonl(body: bytes) -> Iterator[Record]:
         if not isinstance(item, dict):
             raise RunFailure(f"The JSON lines file's line {n} is not a JSON object")
         yield item
-
-
-# -- values --------------------------------------------------------------------------------------
-
-def iso(value: Any) -> str:
-    """ISO-8601 for datetimes (UTC as ``Z``), dates and times."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() == timezone.utc.utcoffset(None):
-            return value.replace(tzinfo=None).isoformat() + "Z"
-        return value.isoformat()
-    return value.isoformat()
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date, time)):
-        return iso(value)
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        return float(value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
-
-
-def _clean_float(value: float) -> Any:
-    # JSON has no NaN/Infinity; AppFlow writes them as null. [guess]
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
-_ENCODER = json.JSONEncoder(default=json_default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return _clean_float(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def json_text(record: Any) -> str:
-    """Compact JSON (field order kept); NaN and infinities become null."""
-    try:
-        return _ENCODER.encode(record)
-    except ValueError:  # NaN or infinity somewhere (one encoder, built once, for speed)
-        return _ENCODER.encode(_finite(record))
-
-
-def json_line(record: Record) -> bytes:
-    """One record as a compact JSON object (field order kept), UTF-8, with a trailing newline."""
-    return (json_text(record) + "\n").encode("utf-8")
-
-
-def _float_text(value: float) -> Optional[str]:
-    return None if math.isnan(value) or math.isinf(value) else repr(value)
-
-
-def _to_text_slow(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _float_text(value)
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, (datetime, date, time)):
-        return iso(value)
-    if isinstance(value, (dict, list, tuple)):
-        return json_text(value)
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
-
-
-_TEXT_BY_TYPE: Dict[type, Callable[[Any], Optional[str]]] = {
-    str: lambda v: v,
-    int: int.__repr__,
-    bool: lambda v: "true" if v else "false",
-    float: _float_text,
-    type(None): lambda v: None,
-}
-
-
-def to_text(value: Any) -> Optional[str]:
-    """A value as a string cell (None stays None): booleans ``true``/``false``, datetimes ISO-8601,
-    nested values as compact JSON, floats as their shortest round-trip form (NaN/inf as None)."""
-    convert = _TEXT_BY_TYPE.get(type(value))
-    if convert is not None:
-        return convert(value)
-    return _to_text_slow(value)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -251,13 +159,13 @@ class CsvWriter(FileWriter):
         return self._size + sum(len(f) + 1 for f in self._fields)
 
     def add(self, record: Record) -> None:
-        text_by_type = _TEXT_BY_TYPE
+        text_by_type = TEXT_BY_TYPE
         row: List[str]
         if tuple(record) == self._names:  # the usual case: the same fields in header order
             row = []
             for value in record.values():
                 convert = text_by_type.get(type(value))
-                text = convert(value) if convert is not None else _to_text_slow(value)
+                text = convert(value) if convert is not None else to_text(value)
                 row.append("" if text is None else text)
         else:
             fields = self._fields
@@ -268,7 +176,7 @@ class CsvWriter(FileWriter):
                     index = fields[name] = len(fields)
                     row.append("")
                 convert = text_by_type.get(type(value))
-                text = convert(value) if convert is not None else _to_text_slow(value)
+                text = convert(value) if convert is not None else to_text(value)
                 if text is not None:
                     row[index] = text
             self._names = tuple(fields)
@@ -355,7 +263,7 @@ class ParquetWriter(FileWriter):
             if not self.preserve_types or isinstance(value, (dict, list, tuple, set, bytes, bytearray)):
                 value = to_text(value)
             elif isinstance(value, float):
-                value = _clean_float(value)
+                value = value if value - value == 0.0 else None  # NaN and infinities are null
             elif isinstance(value, Decimal):
                 value = json_default(value)
             column.append(value)

@@ -1,17 +1,15 @@
 """Where S3-shaped data lives during a run: the emulator's own store, or moto's S3 when it is active.
 
-``current_store(embedded)`` picks moto's S3 while ``moto.mock_aws`` is active (so a flow's output
-can be read with a plain boto3 ``s3`` client, and a test's ``put_object`` feeds an S3 source), and
-the embedded in-memory store otherwise. moto is never imported here: if the test never imported
-it, it cannot be active.
+``store_for(account_id, embedded)`` picks moto's S3 (that account's buckets) while
+``moto.mock_aws`` is active, so a flow's output can be read with a plain boto3 ``s3`` client and a
+test's ``put_object`` feeds an S3 source; the embedded in-memory store otherwise. moto is never
+imported here: if the test never imported it, it cannot be active.
 """
 from __future__ import annotations
 
 import sys
 import threading
 from typing import Any, Dict, List, Protocol, runtime_checkable
-
-from appflow_emu.backend.state import current_account_id
 
 
 @runtime_checkable
@@ -29,6 +27,8 @@ class ObjectStore(Protocol):
     def list(self, bucket: str, prefix: str = "") -> List[str]: ...
 
     def delete(self, bucket: str, key: str) -> None: ...
+
+    def buckets(self) -> List[str]: ...  # sorted
 
 
 class NoSuchBucket(KeyError):
@@ -72,6 +72,10 @@ class EmbeddedStore:
         with self._lock:
             self._bucket(bucket).pop(key, None)
 
+    def buckets(self) -> List[str]:
+        with self._lock:
+            return sorted(self._buckets)
+
     def clear(self) -> None:
         with self._lock:
             self._buckets.clear()
@@ -109,7 +113,7 @@ class MotoStore:
 
     The account is ``MOTO_ACCOUNT_ID`` (as moto picks it), sent as moto's ``x-moto-account-id``
     header so it does not depend on the fake access key. Calls go through moto's stubber while it
-    is enabled; they must not be made when moto is inactive (``current_store`` ensures that).
+    is enabled; they must not be made when moto is inactive (``store_for`` ensures that).
     """
 
     _clients: Dict[str, Any] = {}
@@ -204,12 +208,16 @@ class MotoStore:
     def delete(self, bucket: str, key: str) -> None:
         self._client.delete_object(Bucket=bucket, Key=key)
 
+    def buckets(self) -> List[str]:
+        return sorted(b["Name"] for b in self._client.list_buckets().get("Buckets", ()))
+
     def __repr__(self) -> str:
         return f"<MotoStore account={self.account_id}>"
 
 
-def current_store(embedded: ObjectStore) -> ObjectStore:
-    """moto's S3 while ``mock_aws`` is active, else ``embedded``."""
+def store_for(account_id: str, embedded: ObjectStore) -> ObjectStore:
+    """moto's S3 (the account's) while ``mock_aws`` is active, else ``embedded``."""
     if moto_active():
-        return MotoStore(current_account_id())
+        return MotoStore(account_id)
     return embedded
+

@@ -1,15 +1,15 @@
 """Destinations: where a run's records go.
 
 ``sink_for(destination)`` takes a flow's ``destinationFlowConfigList[0]`` as the AppFlow API takes
-it and returns a :class:`Sink`; ``sink.write(ctx, records, partition_keys)`` consumes the record
-stream and returns a :class:`~appflow_emu.simulator.core.SinkResult`.
+it and returns a :class:`Sink`; ``sink.write(plan, records)`` consumes the record stream and
+returns a :class:`~appflow_emu.simulator.plan.SinkResult`.
 
 - **S3, Upsolver**: files in the object store (moto's S3 when active), laid out as AppFlow does
   (see ``S3Sink`` and docs/simulator.md); CSV, JSON lines or Parquet.
 - **Salesforce, Zendesk, Marketo, SAPOData, CustomConnector, Honeycode, CustomerProfiles** (and
-  any other SaaS type): INSERT / UPSERT / UPDATE / DELETE against the emulator's dataset for the
-  object, the same list sources read; failed records are counted, optionally written to the
-  error bucket, and ``failOnFirstDestinationError`` ends the run.
+  any other SaaS type): INSERT / UPSERT / UPDATE / DELETE (``simulator/writes.py``) against the
+  emulator's dataset for the object, the same list sources read; failed records are counted,
+  optionally written to the error bucket, and ``failOnFirstDestinationError`` ends the run.
 - **Redshift, Snowflake**: rows staged as CSV in the intermediate bucket, then appended to the table.
 - **EventBridge**: one event per record; **LookoutMetrics**: the records.
 
@@ -18,30 +18,20 @@ has open (plus ``delivered``, the records the destination received, which the ha
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from appflow_emu.simulator.core import Record, RunContext, RunFailure, SinkResult
-from appflow_emu.simulator.formats import FileWriter, JsonLinesWriter, json_default, json_line, to_text, writer_for
+from appflow_emu.catalog.connectors import connector_properties, entity_of
+from appflow_emu.model.errors import destination_bucket_missing_text
+from appflow_emu.simulator import custom_connectors
+from appflow_emu.simulator.formats import FileWriter, JsonLinesWriter, writer_for
+from appflow_emu.simulator.plan import Record, RunFailure, RunPlan, SinkResult
+from appflow_emu.simulator.values import json_line, to_text
+from appflow_emu.simulator.writes import DatasetWriter
 
 RECORDS_PER_FILE = 1000  # aggregationType None: a new file every this many records [guess]
 MB = 1024 * 1024
 EVENT_MAX_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit [doc]
-
-
-def _props(destination: Dict[str, Any]) -> Dict[str, Any]:
-    """The destinationConnectorProperties member for the destination's connector type."""
-    all_props = destination.get("destinationConnectorProperties") or {}
-    ctype = destination.get("connectorType", "")
-    if ctype in all_props:
-        return all_props[ctype] or {}
-    for name, value in all_props.items():
-        if name.lower() == str(ctype).lower():
-            return value or {}
-    if len(all_props) == 1:
-        return next(iter(all_props.values())) or {}
-    return {}
 
 
 def _join(*parts: str) -> str:
@@ -49,18 +39,7 @@ def _join(*parts: str) -> str:
 
 
 def _bucket_missing(what: str, bucket: str) -> RunFailure:
-    # AppFlow reports S3 access problems in the run's executionMessage. [guess: exact wording]
-    return RunFailure(f"{what} bucket {bucket} does not exist or Amazon AppFlow cannot access it "
-                      f"(S3 error: NoSuchBucket: The specified bucket does not exist)")
-
-
-def _no_failure(record: Record) -> Optional[str]:
-    return None
-
-
-def _failer(ctx: RunContext) -> Callable[[Record], Optional[str]]:
-    """``ctx.data.fail_record``: a message for records the test marked to fail, else None."""
-    return getattr(ctx.data, "fail_record", None) or _no_failure
+    return RunFailure(destination_bucket_missing_text(what, bucket))
 
 
 class Sink:
@@ -71,11 +50,9 @@ class Sink:
     def __init__(self, destination: Dict[str, Any]) -> None:
         self.destination = destination
         self.connector_type = destination.get("connectorType", "")
-        self.props = _props(destination)
-        self.profile: Optional[str] = destination.get("connectorProfileName")
+        self.props = connector_properties(destination)
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
         raise NotImplementedError
 
 
@@ -90,10 +67,10 @@ class FailureLog:
     ``{bucketPrefix}/{flowName}/{executionId}/errors`` [guess: AppFlow's exact layout].
     """
 
-    def __init__(self, ctx: RunContext, config: Optional[Dict[str, Any]], result: SinkResult,
+    def __init__(self, plan: RunPlan, config: Optional[Dict[str, Any]], result: SinkResult,
                  what: str) -> None:
         config = config or {}
-        self.ctx = ctx
+        self.plan = plan
         self.result = result
         self.what = what
         self.fail_fast = bool(config.get("failOnFirstDestinationError"))
@@ -102,7 +79,7 @@ class FailureLog:
         self._writer: Optional[JsonLinesWriter] = None
         self.store = None
         if self.bucket:
-            self.store = ctx.data.store()
+            self.store = plan.store
             if not self.store.bucket_exists(self.bucket):
                 raise _bucket_missing("The error handling", self.bucket)
 
@@ -121,7 +98,7 @@ class FailureLog:
 
     @property
     def key(self) -> str:
-        return _join(self.prefix, self.ctx.flow_name, self.ctx.execution_id, "errors")
+        return _join(self.prefix, self.plan.flow_name, self.plan.execution_id, "errors")
 
     def flush(self) -> None:
         if self._writer is None or self.store is None or not self.bucket:
@@ -198,29 +175,29 @@ class S3Sink(Sink):
         self.target_bytes: Optional[int] = int(size) * MB if size else None
 
     # -- layout ---------------------------------------------------------------------------------
-    def _time(self, ctx: RunContext, table: Dict[str, str]) -> str:
+    def _time(self, plan: RunPlan, table: Dict[str, str]) -> str:
         fmt = table.get(self.prefix_format or "")
         if not fmt:
             return ""
-        return datetime.fromtimestamp(ctx.started_at, tz=timezone.utc).strftime(fmt)
+        return datetime.fromtimestamp(plan.started_at, tz=timezone.utc).strftime(fmt)
 
-    def base_folder(self, ctx: RunContext) -> str:
-        parts = [self.prefix, ctx.flow_name]
+    def base_folder(self, plan: RunPlan) -> str:
+        parts = [self.prefix, plan.flow_name]
         if self.hierarchy and "SCHEMA_VERSION" in self.hierarchy:
-            parts.append(f"schemaVersion_{getattr(ctx, 'schema_version', 1)}")
+            parts.append(f"schemaVersion_{plan.schema_version}")
         if self.prefix_type in ("PATH", "PATH_AND_FILENAME"):
-            parts.append(self._time(ctx, _TIME_FOLDERS))
+            parts.append(self._time(plan, _TIME_FOLDERS))
         return _join(*parts)
 
     @property
     def execution_folder(self) -> bool:
         return not self.hierarchy or "EXECUTION_ID" in self.hierarchy
 
-    def file_stem(self, ctx: RunContext) -> str:
+    def file_stem(self, plan: RunPlan) -> str:
         if self.prefix_type in ("FILENAME", "PATH_AND_FILENAME"):
-            stamp = self._time(ctx, _TIME_NAMES)
-            return f"{ctx.execution_id}-{stamp}" if stamp else ctx.execution_id
-        return "part" if self.execution_folder else ctx.execution_id
+            stamp = self._time(plan, _TIME_NAMES)
+            return f"{plan.execution_id}-{stamp}" if stamp else plan.execution_id
+        return "part" if self.execution_folder else plan.execution_id
 
     def _full(self, writer: FileWriter) -> bool:
         if self.target_bytes is not None:
@@ -230,16 +207,15 @@ class S3Sink(Sink):
         return writer.records >= RECORDS_PER_FILE
 
     # -- writing --------------------------------------------------------------------------------
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
         result = SinkResult()
-        store = ctx.data.store()
+        store = plan.store
         if not self.bucket or not store.bucket_exists(self.bucket):
             raise _bucket_missing("The destination", self.bucket)
         writer_for(self.file_type, self.preserve_types)  # fails now (pyarrow missing), not mid-run
-        base = self.base_folder(ctx)
-        stem = self.file_stem(ctx)
-        keys = list(partition_keys or [])
+        base = self.base_folder(plan)
+        stem = self.file_stem(plan)
+        keys = list(plan.tasks.partition_keys) if plan.tasks is not None else []
         open_files: Dict[Tuple[str, ...], _OpenFile] = {}
         next_index: Dict[Tuple[str, ...], int] = {}
 
@@ -250,8 +226,8 @@ class S3Sink(Sink):
             result.bytes_written += len(body)
             result.objects.append(key)
 
-        fail = _failer(ctx)
-        failures = FailureLog(ctx, None, result, f"Failed to write a record to s3://{self.bucket}")
+        fail = plan.fail_record
+        failures = FailureLog(plan, None, result, f"Failed to write a record to s3://{self.bucket}")
         try:
             for record in records:
                 message = fail(record)
@@ -263,7 +239,7 @@ class S3Sink(Sink):
                 if handle is None:
                     folder_parts = [base] + [f"{k}={v}" for k, v in zip(keys, values)]
                     if self.execution_folder:
-                        folder_parts.append(ctx.execution_id)
+                        folder_parts.append(plan.execution_id)
                     index = next_index.get(values, 0)
                     next_index[values] = index + 1
                     handle = open_files[values] = _OpenFile(
@@ -285,56 +261,38 @@ class S3Sink(Sink):
 
 # -- SaaS applications -----------------------------------------------------------------------------
 
-def _entity(connector_type: str, props: Dict[str, Any]) -> str:
-    if "objectPath" in props:  # SAPOData
-        return props["objectPath"]
-    if "entityName" in props:  # CustomConnector
-        return props["entityName"]
-    if "domainName" in props or "objectTypeName" in props:  # CustomerProfiles
-        domain = props.get("domainName", "")
-        type_name = props.get("objectTypeName")
-        return f"{domain}/{type_name}" if type_name else domain
-    return props.get("object", "")
-
-
 class DatasetSink(Sink):
-    """Writes into ``ctx.data.dataset(connectorType, object, profile)``.
-
-    INSERT appends; UPSERT updates the record with the same idFieldNames values or appends;
-    UPDATE updates it (a missing id fails that record); DELETE removes it (likewise). UPSERT,
-    UPDATE and DELETE need idFieldNames (else the run fails). A record without values for the id
-    fields fails. Updates merge the written fields into the stored record.
-    """
+    """Writes into the data plane's dataset for the destination's entity, as seen through its
+    profile (``plan.destination_scope``), with the write operation's semantics (simulator/writes.py).
+    UPSERT, UPDATE and DELETE need idFieldNames, else the run fails."""
 
     def __init__(self, destination: Dict[str, Any]) -> None:
         super().__init__(destination)
-        self.entity = _entity(self.connector_type, self.props)
+        self.entity = entity_of(destination)
         self.operation: str = (self.props.get("writeOperationType") or "INSERT").upper()
         self.id_fields: List[str] = list(self.props.get("idFieldNames") or [])
 
     def _label(self) -> str:
         return f"{self.connector_type} {self.entity}".strip()
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
-        result = SinkResult()
+    def _check_ids(self) -> None:
         if self.operation != "INSERT" and not self.id_fields:
             raise RunFailure(f"Write operation {self.operation} to {self._label()} needs idFieldNames "
                              f"(the fields that identify the records to {self.operation.lower()})")
-        failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
+
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
+        result = SinkResult()
+        self._check_ids()
+        failures = FailureLog(plan, self.props.get("errorHandlingConfig"), result,
                               f"Failed to write a record to {self._label()}")
-        dataset: List[Record] = ctx.data.dataset(self.connector_type, self.entity, self.profile)
-        index: Dict[Tuple[Any, ...], Record] = {}
-        if self.id_fields:
-            for stored in dataset:
-                index.setdefault(self._key(stored), stored)
-        deleted: set = set()
-        fail = _failer(ctx)
+        dataset: List[Record] = plan.data.dataset(self.connector_type, self.entity, plan.destination_scope)
+        writer = DatasetWriter(dataset, self.entity, self.operation, self.id_fields)
+        fail = plan.fail_record
         try:
             for record in records:
                 message = fail(record)
                 if message is None:
-                    message = self._apply(dataset, index, deleted, record)
+                    message = writer.apply(record)
                 if message is not None:
                     failures.record(record, message)
                     continue
@@ -344,45 +302,9 @@ class DatasetSink(Sink):
         except RunFailure as e:
             raise _attach(e, result) from None
         finally:
-            if deleted:
-                dataset[:] = [r for r in dataset if id(r) not in deleted]
+            writer.finish()
             failures.flush()
         return result
-
-    def _key(self, record: Record) -> Tuple[Any, ...]:
-        return tuple(_hashable(record.get(f)) for f in self.id_fields)
-
-    def _apply(self, dataset: List[Record], index: Dict[Tuple[Any, ...], Record], deleted: set,
-               record: Record) -> Optional[str]:
-        """Apply one record; a message when it fails."""
-        op = self.operation
-        if op == "INSERT":
-            stored = dict(record)
-            dataset.append(stored)
-            if self.id_fields:
-                index.setdefault(self._key(stored), stored)
-            return None
-        key = self._key(record)
-        if all(v is None for v in key):
-            return f"{op} needs a value for {', '.join(self.id_fields)}"
-        existing = index.get(key)
-        if op == "UPSERT":
-            if existing is None:
-                stored = dict(record)
-                dataset.append(stored)
-                index[key] = stored
-            else:
-                existing.update(record)
-            return None
-        if existing is None:
-            where = ", ".join(f"{f}={record.get(f)!r}" for f in self.id_fields)
-            return f"No {self.entity} record with {where} to {op.lower()}"
-        if op == "UPDATE":
-            existing.update(record)
-        else:  # DELETE
-            del index[key]
-            deleted.add(id(existing))
-        return None
 
 
 class CustomConnectorSink(DatasetSink):
@@ -391,25 +313,20 @@ class CustomConnectorSink(DatasetSink):
     records in batches and answers per record; failed records are counted (and go to the error
     bucket) as for any SaaS destination. With nothing plugged in: the ``CustomConnector`` datasets."""
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
-        from appflow_emu.catalog import custom
-
-        bound = custom.binding(ctx, self.destination)  # fails the run if the label was unregistered
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
+        bound = plan.destination_connector
         if bound is None:
-            return super().write(ctx, records, partition_keys)
+            return super().write(plan, records)
         result = SinkResult()
-        if self.operation != "INSERT" and not self.id_fields:
-            raise RunFailure(f"Write operation {self.operation} to {self._label()} needs idFieldNames "
-                             f"(the fields that identify the records to {self.operation.lower()})")
-        failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
+        self._check_ids()
+        failures = FailureLog(plan, self.props.get("errorHandlingConfig"), result,
                               f"Failed to write a record to {self._label()}")
         # One record a call when the first failure must stop the run, so nothing after it is written.
-        size = 1 if failures.fail_fast else custom.WRITE_BATCH
+        size = 1 if failures.fail_fast else custom_connectors.WRITE_BATCH
         batch: List[Record] = []
 
         def flush() -> None:
-            answers = custom.write_batch(bound, self.entity, self.operation, batch, self.id_fields)
+            answers = custom_connectors.write_batch(bound, self.entity, self.operation, batch, self.id_fields)
             pending = list(zip(batch, answers))
             batch.clear()
             for record, message in pending:
@@ -420,7 +337,7 @@ class CustomConnectorSink(DatasetSink):
                 result.bytes_written += len(json_line(record)) - 1
                 result.delivered.append(dict(record))
 
-        fail = _failer(ctx)
+        fail = plan.fail_record
         try:
             for record in records:
                 message = fail(record)
@@ -441,19 +358,13 @@ class CustomConnectorSink(DatasetSink):
         return result
 
 
-def _hashable(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, default=json_default)
-    return value
-
-
 # -- warehouses ------------------------------------------------------------------------------------
 
 class WarehouseSink(Sink):
     """Redshift and Snowflake: AppFlow stages the rows in ``intermediateBucketName`` (under
     ``bucketPrefix``) and copies them into the table. Here: one CSV object
     ``{bucketPrefix}/{flowName}/{executionId}/part-00000`` (CSV with a header row), and the rows
-    appended to ``ctx.data.table(connectorType, profile, object)``."""
+    appended to the data plane's table (``emu.warehouse_rows(profile, table)``)."""
 
     def __init__(self, destination: Dict[str, Any]) -> None:
         super().__init__(destination)
@@ -461,17 +372,16 @@ class WarehouseSink(Sink):
         self.bucket: str = self.props.get("intermediateBucketName", "")
         self.prefix: str = self.props.get("bucketPrefix") or ""
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
         result = SinkResult()
-        store = ctx.data.store()
+        store = plan.store
         if not self.bucket or not store.bucket_exists(self.bucket):
             raise _bucket_missing(f"The {self.connector_type} intermediate", self.bucket)
-        failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
+        failures = FailureLog(plan, self.props.get("errorHandlingConfig"), result,
                               f"Failed to load a row into {self.connector_type} table {self.table_name}")
-        table: List[Record] = ctx.data.table(self.connector_type, self.profile, self.table_name)
+        table: List[Record] = plan.data.table(self.connector_type, plan.destination_scope, self.table_name)
         writer = writer_for("CSV")
-        fail = _failer(ctx)
+        fail = plan.fail_record
         try:
             for record in records:
                 message = fail(record)
@@ -488,7 +398,7 @@ class WarehouseSink(Sink):
             failures.flush()
             if writer.records:
                 body = writer.finish()
-                key = _join(self.prefix, ctx.flow_name, ctx.execution_id, "part-00000")
+                key = _join(self.prefix, plan.flow_name, plan.execution_id, "part-00000")
                 store.put(self.bucket, key, body)
                 result.bytes_written += len(body)
                 result.objects.append(key)
@@ -498,22 +408,18 @@ class WarehouseSink(Sink):
 # -- events ----------------------------------------------------------------------------------------
 
 class EventBridgeSink(Sink):
-    """One event per record appended to ``ctx.data.events``:
+    """One event per record, in the account and region's events (``emu.events()``):
     ``{"source": <object, the partner event source>, "detail-type": "<source type> <source
     object>", "detail": record}`` [guess: AppFlow's detail-type]. An event over 256 KB fails."""
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
         result = SinkResult()
         source_name: str = self.props.get("object", "")
-        src = ctx.source or {}
-        src_props: Dict[str, Any] = next(iter((src.get("sourceConnectorProperties") or {}).values()), {}) or {}
-        src_object = src_props.get("object") or src_props.get("entityName") or src_props.get("objectPath") or ""
-        detail_type = f"{src.get('connectorType', 'AppFlow')} {src_object}".strip()
-        failures = FailureLog(ctx, self.props.get("errorHandlingConfig"), result,
+        detail_type = f"{plan.source.get('connectorType', 'AppFlow')} {entity_of(plan.source)}".strip()
+        failures = FailureLog(plan, self.props.get("errorHandlingConfig"), result,
                               f"Failed to put an event to {source_name}")
-        events: List[Dict[str, Any]] = ctx.data.events
-        fail = _failer(ctx)
+        events: List[Dict[str, Any]] = plan.data.events(plan.account_id, plan.region)
+        fail = plan.fail_record
         try:
             for record in records:
                 message = fail(record)
@@ -536,14 +442,13 @@ class EventBridgeSink(Sink):
 
 
 class LookoutMetricsSink(Sink):
-    """Records appended to ``ctx.data.lookout``."""
+    """Records appended to the account and region's Lookout for Metrics records (``emu.lookout_records()``)."""
 
-    def write(self, ctx: RunContext, records: Iterable[Record],
-              partition_keys: Optional[List[str]] = None) -> SinkResult:
+    def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
         result = SinkResult()
-        lookout: List[Record] = ctx.data.lookout
-        fail = _failer(ctx)
-        failures = FailureLog(ctx, None, result, "Failed to send a record to Lookout for Metrics")
+        lookout: List[Record] = plan.data.lookout(plan.account_id, plan.region)
+        fail = plan.fail_record
+        failures = FailureLog(plan, None, result, "Failed to send a record to Lookout for Metrics")
         for record in records:
             message = fail(record)
             if message is not None:

@@ -37,19 +37,18 @@ Phases, per record, whatever the order of the tasks in the list:
   5. output          -- Map_all (if any) is the base, then Map / Passthrough in list order on top.
   Partition only sets ``partition_keys``.
 
-Semantics chosen (each [guess] unless the fact sheet says otherwise):
+Semantics chosen (each [guess] unless the fact sheet says otherwise). Which type names form which
+family is ``catalog/operators.py``'s table; how a value becomes a number, a boolean, a point in
+time or text is ``simulator/values.py``'s.
 * A field that is missing from a record reads as null.
-* Filters on ``sourceFields[0]``; null never passes.  ``DATA_TYPE``:
-  - numeric (integer int long short byte bigint double float decimal number currency percent real
-    numeric): record values int/float/Decimal or numeric strings; a non-numeric value or NaN does
+* Filters on ``sourceFields[0]``; null never passes.  By the family of ``DATA_TYPE``:
+  - numeric: record values int/float/Decimal or numeric strings; a non-numeric value or NaN does
     not pass.  Constants parsed once (a bad constant -> RunFailure).
   - boolean: true/false (strings case-insensitive, 1/0).
-  - date datetime timestamp: constants are epoch milliseconds (as strings); record values may be
-    datetime/date objects (naive = UTC), ISO-8601 strings, or epoch numbers (|n| >= 1e11 read as
-    milliseconds, smaller as seconds; numeric strings alike).  Unparseable -> does not pass.
-  - anything else (string, id, picklist, ...): the value's text (true/false for booleans),
-    compared as Python strings (code points).
-  - absent: numeric when every constant is a number, else string.
+  - temporal: constants are epoch milliseconds (as strings) or ISO-8601 text; record values are
+    read as points in time (``values.to_epoch_ms``).  Unparseable -> does not pass.
+  - text and other types: the value's text, compared as Python strings (code points).
+  - absent: numeric when every constant is a number, else text.
   ``VALUES`` (comma-joined, no trimming) is a list: EQUAL_TO matches any, NOT_EQUAL_TO none,
   CONTAINS any; the ordering operators take exactly one value.  BETWEEN: LOWER_BOUND < v <
   UPPER_BOUND (exclusive).  CONTAINS: case-sensitive substring of the value's text.
@@ -68,12 +67,12 @@ Semantics chosen (each [guess] unless the fact sheet says otherwise):
 * Arithmetic: operands in MATH_OPERATION_FIELDS_ORDER order (else sourceFields order), folded left
   with + * / -; ints stay ints except for division; a null / non-numeric operand or division by
   zero fails the record.  Result under destinationField (default the fields comma-joined).
-* Map: ``output[destinationField or sourceFields[0]] = value`` converted by DESTINATION_DATA_TYPE:
-  string family -> text; int/integer/short/byte (32-bit) and long/bigint (64-bit) -> int (integral
-  floats and strings like "1e3" accepted, out of range fails); double/float/decimal/number/currency/
-  percent/real -> float (non-finite fails); boolean -> bool; date/datetime/timestamp/time and
-  unknown types -> kept as given; null stays null.  A value that cannot be converted fails the
-  record.  SOURCE_DATA_TYPE is informational.  Passthrough: the value as is.
+* Map: ``output[destinationField or sourceFields[0]] = value`` converted by the family of
+  DESTINATION_DATA_TYPE: text -> text; 32-bit and 64-bit integer types -> int (integral floats and
+  strings like "1e3" accepted, out of range fails); floating types -> float (non-finite fails);
+  boolean -> bool; temporal and other types -> kept as given; null stays null.  A value that
+  cannot be converted fails the record.  SOURCE_DATA_TYPE is informational.  Passthrough: the
+  value as is.
   Map_all: every visible source field (in place transforms applied) except EXCLUDE_SOURCE_FIELDS_LIST
   (a JSON array string); fields missing from a record stay missing.  INCLUDE_NEW_FIELDS and
   SUBFIELD_CATEGORY_MAP are accepted and ignored.  Without any Map/Map_all/Passthrough the output
@@ -84,44 +83,35 @@ Semantics chosen (each [guess] unless the fact sheet says otherwise):
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from decimal import Decimal
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
-from appflow_emu.simulator.core import Record, RecordFailure, RunFailure
+from appflow_emu.catalog.operators import (
+    ARITHMETIC,
+    BOOLEAN,
+    FLOAT_TYPES,
+    INT32_TYPES,
+    MASK_OPERATORS,
+    NUMERIC,
+    ORDERING,
+    TEMPORAL,
+    TEXT,
+    VALIDATE_OPERATORS,
+    VALUE_FILTER_OPERATORS,
+    type_family,
+)
+from appflow_emu.simulator.plan import Record, RecordFailure, RunFailure
+from appflow_emu.simulator.values import to_bool, to_epoch_ms, to_number, to_text
 
 __all__ = ["CompiledTasks", "compile_tasks"]
 
 FailureCallback = Callable[[RecordFailure], None]
 
-# --- type families ---------------------------------------------------------------------------
-
-_INT32_TYPES = frozenset({"int", "integer", "short", "byte", "int32"})
-_INT64_TYPES = frozenset({"long", "bigint", "int64"})
-_FLOAT_TYPES = frozenset({"double", "float", "decimal", "number", "currency", "percent", "real",
-                          "numeric"})
-_NUMERIC_TYPES = _INT32_TYPES | _INT64_TYPES | _FLOAT_TYPES
-_BOOL_TYPES = frozenset({"boolean", "bool"})
-_DATE_TYPES = frozenset({"date", "datetime", "timestamp"})
-_STRING_TYPES = frozenset({"string", "str", "text", "varchar", "char", "id", "reference", "picklist",
-                           "multipicklist", "textarea", "email", "phone", "url", "combobox",
-                           "encryptedstring"})
-
-_FILTER_OPS = frozenset({"LESS_THAN", "GREATER_THAN", "CONTAINS", "BETWEEN", "LESS_THAN_OR_EQUAL_TO",
-                         "GREATER_THAN_OR_EQUAL_TO", "EQUAL_TO", "NOT_EQUAL_TO"})
-_ORDER_OPS = {"LESS_THAN": "<", "GREATER_THAN": ">", "LESS_THAN_OR_EQUAL_TO": "<=",
-              "GREATER_THAN_OR_EQUAL_TO": ">="}
-_ARITH_OPS = {"ADDITION": "+", "MULTIPLICATION": "*", "DIVISION": "/", "SUBTRACTION": "-"}
-_MASK_OPS = frozenset({"MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N"})
-_VALIDATE_OPS = frozenset({"VALIDATE_NON_NULL", "VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE",
-                           "VALIDATE_NUMERIC"})
 _NO_ACTION = frozenset({"", "no action", "noaction", "none", "no_action"})
 _INT32 = (-(2 ** 31), 2 ** 31 - 1)
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_MS_THRESHOLD = 1e11  # epoch numbers at least this large are milliseconds, smaller are seconds
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -136,120 +126,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# --- value helpers (module level: shared, tight) ----------------------------------------------
+# --- value helpers: the generated code calls these (values.py says what each conversion does) ----
 
-def _text(v: Any) -> Optional[str]:
-    """The value as text, the way a JSON/Java writer would spell it; None stays None."""
-    if v is None:
-        return None
-    return _text_of(v)
-
-
-def _text_of(v: Any) -> str:
-    """The text of a value that is not None."""
-    cls = v.__class__
-    if cls is str:
-        return v  # type: ignore[no-any-return]
-    if cls is bool:
-        return "true" if v else "false"
-    if cls is int or cls is float or cls is Decimal:
-        return str(v)
-    if isinstance(v, _dt.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=_dt.timezone.utc)
-        return v.isoformat()
-    if isinstance(v, (_dt.date, _dt.time)):
-        return v.isoformat()
-    if isinstance(v, (dict, list, tuple)):
-        return json.dumps(v, default=str, separators=(",", ":"))
-    if isinstance(v, (bytes, bytearray)):
-        return bytes(v).decode("utf-8", "replace")
-    return str(v)
-
-
-def _num(v: Any) -> Any:
-    """A finite int/float/Decimal for numeric values and numeric strings, else None."""
-    cls = v.__class__
-    if cls is int:
-        return v
-    if cls is float:
-        return v if v - v == 0.0 else None  # inf - inf and nan - nan are nan
-    if cls is str:
-        s = v.strip()
-        if not s or "_" in s:
-            return None
-        try:
-            f = float(s)
-        except ValueError:
-            return None
-        if f - f != 0.0:
-            return None
-        if -9007199254740992.0 < f < 9007199254740992.0:
-            return f
-        try:
-            return int(s)  # big integers compare exactly
-        except ValueError:
-            return f
-    if cls is bool or v is None:
-        return None
-    if isinstance(v, Decimal):
-        return v if v.is_finite() else None
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return int(v)
-    if isinstance(v, float):
-        return _num(float(v))
-    return None
-
-
-def _to_ms(v: Any) -> Optional[float]:
-    """Epoch milliseconds for datetime/date objects, ISO-8601 strings and epoch numbers."""
-    if v is None or v.__class__ is bool:
-        return None
-    if isinstance(v, _dt.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=_dt.timezone.utc)
-        return (v - _EPOCH) / _dt.timedelta(milliseconds=1)
-    if isinstance(v, _dt.date):
-        return _to_ms(_dt.datetime(v.year, v.month, v.day, tzinfo=_dt.timezone.utc))
-    n = _num(v)
-    if n is not None:
-        n = float(n)
-        return n if abs(n) >= _MS_THRESHOLD else n * 1000.0
-    if isinstance(v, str):
-        return _iso_ms(v)
-    return None
-
-
-def _iso_ms(s: str) -> Optional[float]:
-    s = s.strip()
-    if s.endswith(("z", "Z")):
-        s = s[:-1] + "+00:00"
-    try:
-        d = _dt.datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    return _to_ms(d)
-
-
-def _bool(v: Any) -> Optional[bool]:
-    cls = v.__class__
-    if cls is bool:
-        return v
-    if cls is str:
-        s = v.strip().lower()
-        if s in ("true", "1"):
-            return True
-        if s in ("false", "0"):
-            return False
-        return None
-    if cls is int or cls is float:
-        if v == 1:
-            return True
-        if v == 0:
-            return False
-    return None
+_num = to_number
+_bool = to_bool
+_to_ms = to_epoch_ms
+_text = to_text
 
 
 # --- Map conversions: closures that know the field names for their messages --------------------
@@ -257,16 +139,17 @@ def _bool(v: Any) -> Optional[bool]:
 def _converter(dtype: str, src: str, dest: str) -> Optional[Callable[[Any], Any]]:
     """None: keep the value as is.  Otherwise a function value -> converted (None -> None)."""
     t = dtype.strip().lower()
+    family = type_family(t)
 
     def fail(v: Any, what: str) -> RecordFailure:
         return RecordFailure(
             f"Cannot convert value {_short(v)} of field {src} to {what} for destination field "
             f"{dest}, DESTINATION_DATA_TYPE {dtype}")
 
-    if t in _STRING_TYPES:
+    if family == TEXT:
         return _text
-    if t in _INT32_TYPES or t in _INT64_TYPES:
-        lo, hi = _INT32 if t in _INT32_TYPES else _INT64
+    if family == NUMERIC and t not in FLOAT_TYPES:
+        lo, hi = _INT32 if t in INT32_TYPES else _INT64
 
         def to_int(v: Any) -> Any:
             cls = v.__class__
@@ -297,7 +180,7 @@ def _converter(dtype: str, src: str, dest: str) -> Optional[Callable[[Any], Any]
                 raise fail(v, f"an integer between {lo} and {hi}")
             return n
         return to_int
-    if t in _FLOAT_TYPES:
+    if family == NUMERIC:
         def to_float(v: Any) -> Any:
             cls = v.__class__
             if cls is float:
@@ -319,16 +202,16 @@ def _converter(dtype: str, src: str, dest: str) -> Optional[Callable[[Any], Any]
                 raise fail(v, "a finite number")
             return f
         return to_float
-    if t in _BOOL_TYPES:
-        def to_bool(v: Any) -> Any:
+    if family == BOOLEAN:
+        def to_boolean(v: Any) -> Any:
             if v is None:
                 return None
             b = _bool(v)
             if b is None:
                 raise fail(v, "a boolean")
             return b
-        return to_bool
-    return None  # date/datetime/timestamp/time and unknown types: kept as given
+        return to_boolean
+    return None  # temporal and other types: kept as given
 
 
 # --- compiling --------------------------------------------------------------------------------
@@ -486,33 +369,27 @@ def _filter(src: _Source, task: _Task) -> None:
         raw = _split_values(task)
         if not raw:
             raise _bad(task, f"{op} needs VALUE or VALUES")
-        if op in _ORDER_OPS and len(raw) != 1:
+        if op in ORDERING and len(raw) != 1:
             raise _bad(task, f"{op} takes exactly one value, got {len(raw)}")
     if op == "CONTAINS":
-        family = "string"
-    elif dtype in _NUMERIC_TYPES:
-        family = "numeric"
-    elif dtype in _BOOL_TYPES:
-        family = "boolean"
-    elif dtype in _DATE_TYPES:
-        family = "date"
+        family = TEXT
     elif dtype:
-        family = "string"
+        family = type_family(dtype)
+        if family not in (NUMERIC, BOOLEAN, TEMPORAL):
+            family = TEXT
     else:
-        family = "numeric" if all(_num(x) is not None for x in raw) else "string"
+        family = NUMERIC if all(_num(x) is not None for x in raw) else TEXT
 
     consts: List[Any]
-    if family == "numeric":
+    if family == NUMERIC:
         consts = [_num(x) for x in raw]
         norm = "_num({})"
-    elif family == "boolean":
+    elif family == BOOLEAN:
         consts = [_bool(x) for x in raw]
         norm = "_bool({})"
-    elif family == "date":
-        consts = []
-        for x in raw:
-            n = _num(x)
-            consts.append(float(n) if n is not None else _iso_ms(x))
+    elif family == TEMPORAL:
+        # Constants are epoch milliseconds [seen]; ISO-8601 text is accepted too.
+        consts = [float(n) if (n := _num(x)) is not None else _to_ms(x) for x in raw]
         norm = "_to_ms({})"
     else:
         consts = list(raw)
@@ -526,18 +403,18 @@ def _filter(src: _Source, task: _Task) -> None:
         src.emit("continue")
         return
     x = src.fresh()
-    if family == "numeric":
+    if family == NUMERIC:
         src.emit(f"{x} = {value} if {value}.__class__ is int else _num({value})")
-    elif family == "string":
+    elif family == TEXT:
         src.emit(f"{x} = {value} if {value}.__class__ is str else _text({value})")
     else:
         src.emit(f"{x} = {norm.format(value)}")
     if op == "BETWEEN":
         lo, hi = src.const(consts[0]), src.const(consts[1])
         src.emit(f"if {x} is None or not ({lo} < {x} < {hi}): continue")
-    elif op in _ORDER_OPS:
+    elif op in ORDERING:
         c = src.const(consts[0])
-        src.emit(f"if {x} is None or not ({x} {_ORDER_OPS[op]} {c}): continue")
+        src.emit(f"if {x} is None or not ({x} {ORDERING[op]} {c}): continue")
     elif op == "CONTAINS":
         tests = " or ".join(f"{src.const(c)} in {x}" for c in consts)
         src.emit(f"if {x} is None or not ({tests}): continue")
@@ -596,20 +473,24 @@ def _masker(task: _Task) -> Callable[[Any], Any]:
         raise _bad(task, f"MASK_VALUE must be one character, got {_short(ch)}")
     if task.op == "MASK_ALL":
         def mask_all(v: Any) -> Any:
-            s = v if v.__class__ is str else _text_of(v)
-            return ch * len(s)
+            s = v if v.__class__ is str else _text(v)
+            return None if s is None else ch * len(s)
         return mask_all
     n = _int_prop(task, "MASK_LENGTH")
     assert n is not None
     if task.op == "MASK_FIRST_N":
         def mask_first(v: Any) -> Any:
-            s = v if v.__class__ is str else _text_of(v)
+            s = v if v.__class__ is str else _text(v)
+            if s is None:
+                return None
             k = n if n < len(s) else len(s)
             return ch * k + s[k:]
         return mask_first
 
     def mask_last(v: Any) -> Any:
-        s = v if v.__class__ is str else _text_of(v)
+        s = v if v.__class__ is str else _text(v)
+        if s is None:
+            return None
         k = n if n < len(s) else len(s)
         return s[:len(s) - k] + ch * k
     return mask_last
@@ -646,7 +527,7 @@ def _merge_parts(task: _Task) -> List[Tuple[bool, str]]:
 
 
 def _merge_text(v: Any) -> str:
-    return "" if v is None else _text_of(v)
+    return _text(v) or ""
 
 
 class CompiledTasks:
@@ -698,18 +579,18 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> Compile
             if t.op == "PROJECTION":
                 has_projection = True
                 projection.extend(f for f in t.sources if f not in projection)
-            elif t.op in _FILTER_OPS:
+            elif t.op in VALUE_FILTER_OPERATORS:
                 filters.append(t)
             else:
                 raise _bad(t, f"operator {t.op} cannot filter")
         elif t.type == "Validate":
-            if t.op not in _VALIDATE_OPS:
+            if t.op not in VALIDATE_OPERATORS:
                 raise _bad(t, f"operator {t.op} is not a validation")
             validations.append(t)
         elif t.type in ("Mask", "Truncate", "Merge", "Arithmetic"):
-            if t.type == "Mask" and t.op not in _MASK_OPS:
+            if t.type == "Mask" and t.op not in MASK_OPERATORS:
                 raise _bad(t, f"operator {t.op} is not a mask")
-            if t.type == "Arithmetic" and t.op not in _ARITH_OPS:
+            if t.type == "Arithmetic" and t.op not in ARITHMETIC:
                 raise _bad(t, f"operator {t.op} is not arithmetic")
             transforms.append(t)
         elif t.type in ("Map", "Passthrough"):
@@ -785,8 +666,8 @@ def _transform(src: _Source, t: _Task) -> None:
             n = _int_prop(t, "TRUNCATE_LENGTH")
 
             def truncate(v: Any, n: Optional[int] = n) -> Any:
-                s = v if v.__class__ is str else _text_of(v)
-                return s[:n]
+                s = v if v.__class__ is str else _text(v)
+                return None if s is None else s[:n]
             fn = src.const(truncate)
         for field in t.sources:
             v = src.read(field)
@@ -821,7 +702,7 @@ def _transform(src: _Source, t: _Task) -> None:
             check = src.const(_operand(t, name, dest))
             src.emit(f"{x} = {v} if {v}.__class__ is int else {check}({v})")
             values.append(x)
-        sym = _ARITH_OPS[t.op]
+        sym = ARITHMETIC[t.op]
         acc = values[0]
         for name, x in zip(operands[1:], values[1:]):
             if sym == "/":

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from botocore.model import OperationModel
 
 from appflow_emu.model.prune import output_pruner
-from appflow_emu.model.service import operation_model
+from appflow_emu.model.service import operation_model, operation_names
 from appflow_emu.model.validate import Check, input_check, output_check
 
 
@@ -75,6 +75,4 @@ def spec(name: str) -> OperationSpec:
 
 
 def all_specs() -> List[OperationSpec]:
-    from appflow_emu.model.service import operation_names
-
     return [spec(n) for n in operation_names()]

@@ -1,12 +1,22 @@
 """Schedule expressions: ``rate(5minutes)``, ``rate(1 days)`` and six-field ``cron(0 1 * * ? *)``.
 
-Parsing and the shortest interval an expression allows (checked against each source
-connector's minimum at create/update). Ticking schedules is the simulator's part.
+Parsing, the shortest interval an expression allows (checked against each source connector's
+minimum at create/update), and when a schedule fires (:func:`fire_times`). Running the due ticks
+is ``backend/schedules.py``'s part.
+
+The rule at activation, in one place: a schedule's first possible run is its anchor, the moment
+it was activated (or its ``scheduleStartTime`` when that is later). A rate schedule runs at the
+anchor and every period after it. A cron schedule runs at each UTC minute its fields match, from
+the anchor on: at the anchor itself only when the anchor falls exactly on such a minute (activated
+at 12:00:00.000 with ``cron(0/15 * * * ? *)``: runs at 12:00, 12:15, ...; activated at 12:00:00.500:
+first at 12:15). [guess]
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import List, Optional
 
@@ -185,9 +195,7 @@ def _expand(field: str, index: int) -> Optional[set]:
     return out
 
 
-def _day_matches(fields: List[str], day: "date_type") -> bool:
-    import calendar
-
+def _day_matches(fields: List[str], day: date) -> bool:
     dom_field, month_field, dow_field, year_field = fields[2], fields[3], fields[4], fields[5]
     years = _expand(year_field, 5)
     if years is not None and day.year not in years:
@@ -223,17 +231,13 @@ def _day_matches(fields: List[str], day: "date_type") -> bool:
 
 
 def _last_weekday(year: int, month: int, last_day: int) -> int:
-    from datetime import date
-
     d = last_day
     while date(year, month, d).isoweekday() > 5:
         d -= 1
     return d
 
 
-def _nearest_weekday(day: "date_type", wanted: int, last_day: int) -> int:
-    from datetime import date
-
+def _nearest_weekday(day: date, wanted: int, last_day: int) -> int:
     wanted = min(wanted, last_day)
     wd = date(day.year, day.month, wanted).isoweekday()
     if wd == 6:
@@ -243,12 +247,10 @@ def _nearest_weekday(day: "date_type", wanted: int, last_day: int) -> int:
     return wanted
 
 
-from datetime import date as date_type  # noqa: E402  (used in annotations above)
-
-
 def fire_times(schedule: Schedule, anchor: float, after: float, until: float) -> List[float]:
-    """Tick times t with after < t <= until and t >= anchor. Rate schedules tick at anchor + k*period
-    (the anchor is the first run); cron schedules at every matching UTC minute."""
+    """Tick times t with after < t <= until and t >= anchor (the rule in the module docstring).
+    Rate schedules tick at anchor + k*period (the anchor is the first run); cron schedules at every
+    matching UTC minute."""
     if until <= after:
         return []
     if schedule.rate_seconds is not None:
@@ -264,8 +266,6 @@ def fire_times(schedule: Schedule, anchor: float, after: float, until: float) ->
             t = anchor + k * period
         return ticks
     assert schedule.cron_fields is not None
-    from datetime import datetime, timedelta, timezone
-
     fields = schedule.cron_fields
     minutes = sorted(_expand(fields[0], 0) or ())
     hours = sorted(_expand(fields[1], 1) or ())
@@ -283,3 +283,13 @@ def fire_times(schedule: Schedule, anchor: float, after: float, until: float) ->
                         out.append(t)
         day += timedelta(days=1)
     return out
+
+
+def next_possible_tick(schedule: Schedule, anchor: float, now: float) -> float:
+    """A time before which the schedule cannot fire again (exact for rate, the next minute for cron)."""
+    if now < anchor:
+        return anchor
+    if schedule.rate_seconds is not None:
+        k = int((now - anchor) // schedule.rate_seconds) + 1
+        return anchor + k * schedule.rate_seconds
+    return (now // 60 + 1) * 60  # cron fires on whole minutes at most once each

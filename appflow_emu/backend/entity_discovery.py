@@ -1,26 +1,43 @@
-"""Entities of a connector: ListConnectorEntities, DescribeConnectorEntity, ResetConnectorMetadataCache.
+"""Entity discovery: ListConnectorEntities, DescribeConnectorEntity, ResetConnectorMetadataCache.
 
-- SaaS connectors answer from the entity catalog (``appflow_emu.catalog.entities``), overridden and
+- SaaS connectors answer from the entity catalog (``catalog/entities.py``), overridden and
   extended by what a test added with ``emu.add_entity``; nested entities (Slack channels, SAPOData
   entity sets) are listed with ``entitiesPath`` set to their parent's name.
 - S3: the entities are the buckets (top level) and their prefixes (``entitiesPath`` = a bucket or
   ``bucket/prefix``); fields come from the CSV header or JSON keys of the objects under the prefix,
   read from moto's S3 while moto is active, else from the embedded store.
-- Connector types without a catalog (destination-only ones, custom connectors) list nothing.
+- Custom connectors: the Python implementation plugged in for the profile's label is asked
+  (``list_entities`` / ``describe_entity``); without one, the CustomConnector datasets are the
+  entities. An implementation that fails is a ConnectorServerException naming it.
+- Connector types without a catalog (destination-only ones) list nothing.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from appflow_emu.backend.handlers import handles
 from appflow_emu.backend.pagination import decode_token, encode_token
-from appflow_emu.backend.profiles import get_profile
-from appflow_emu.backend.registry import operation
-from appflow_emu.backend.state import Call
+from appflow_emu.backend.resources import ConnectorProfile
+from appflow_emu.backend.runtime import Call, profile_scope
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
-from appflow_emu.catalog.entities import Entity, Field, merged, operators_for
-from appflow_emu.errors import AppFlowError, not_found, validation
+from appflow_emu.catalog.entities import Entity, Field
+from appflow_emu.catalog.operators import field_operators
+from appflow_emu.model.errors import (
+    AppFlowError,
+    callable_name,
+    credentials_rejected,
+    not_found,
+    source_bucket_missing_text,
+    validation,
+)
 from appflow_emu.model.service import has_member
+from appflow_emu.simulator import formats
+from appflow_emu.simulator.custom_connectors import DatasetConnector
+from appflow_emu.simulator.objectstore import ObjectStore
+from appflow_emu.simulator.plan import RunFailure
+from appflow_emu.simulator.values import field_type_of
+from appflow_emu.simulator.writes import WRITE_OPERATIONS
 
 S3_OBJECTS_READ = 20  # [guess] objects read to learn an S3 entity's fields
 S3_RECORDS_READ = 100  # records read per object
@@ -41,7 +58,8 @@ def _members() -> Dict[str, bool]:
 def describe_field(f: ConnectorFacts, spec: Field, destination: Optional[bool] = None) -> Dict[str, Any]:
     """One ConnectorEntityField, with only the members the installed model has."""
     has = _members()
-    details: Dict[str, Any] = {"fieldType": spec.field_type, "filterOperators": operators_for(f, spec.field_type)}
+    details: Dict[str, Any] = {"fieldType": spec.field_type,
+                               "filterOperators": field_operators(spec.field_type, f.operators)}
     if spec.values:
         details["supportedValues"] = list(spec.values)
     if has["supportedDateFormat"] and spec.field_type.lower() in ("datetime", "timestamp"):
@@ -72,17 +90,21 @@ def describe_field(f: ConnectorFacts, spec: Field, destination: Optional[bool] =
     return out
 
 
+def _profile(call: Call, p: Dict[str, Any]) -> Optional[ConnectorProfile]:
+    """The profile the request names (its credentials must be good), or None."""
+    name = p.get("connectorProfileName")
+    if not name:
+        return None
+    profile = call.state.profile(name)
+    if name in call.state.rejected_credentials:
+        raise credentials_rejected(name)
+    return profile
+
+
 def _entity_connector(call: Call, p: Dict[str, Any]) -> str:
     """The connector type whose entities are asked for: the profile's, else connectorType."""
-    name = p.get("connectorProfileName")
-    if name:
-        profile = get_profile(call.state, name)
-        if name in call.state.emulator.invalid_credentials:
-            raise AppFlowError(
-                "ConnectorAuthenticationException",
-                f"The connector rejected the credentials of connector profile {name}. "
-                "Update the connector profile with valid credentials.",
-            )
+    profile = _profile(call, p)
+    if profile is not None:
         return profile.connector_type
     if not p.get("connectorType"):
         raise validation("Either connectorProfileName or connectorType must be provided.")
@@ -100,22 +122,7 @@ def _check_api_version(ctype: str, p: Dict[str, Any]) -> None:
 
 
 def catalog(call: Call, ctype: str) -> Dict[str, Entity]:
-    return merged(ctype, call.state.emulator.added_entities(ctype))
-
-
-def _custom(call: Call, p: Dict[str, Any], function: str, arg: Any) -> Any:
-    """A custom connector's entities come from its implementation (``appflow_emu.catalog.custom``),
-    asked through the profile's connector label; without a profile there is nothing to ask."""
-    empty: Any = {} if function == "custom_entity_map" else []
-    name = p.get("connectorProfileName")
-    try:
-        from appflow_emu.catalog import custom
-    except ImportError:  # pragma: no cover - custom connector implementations not installed
-        return empty
-    if not name or not hasattr(custom, function):
-        return empty
-    profile = get_profile(call.state, name)
-    return getattr(custom, function)(call.state, profile.connector_label, arg, name)
+    return call.runtime.entities(ctype, call.state)
 
 
 def _entity_not_found(name: str, ctype: str) -> AppFlowError:
@@ -139,7 +146,7 @@ def _page(p: Dict[str, Any], items: List[Tuple[str, Dict[str, Any]]]) -> Dict[st
     return out
 
 
-@operation("ListConnectorEntities")
+@handles("ListConnectorEntities")
 def list_connector_entities(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     ctype = _entity_connector(call, p)
     path = (p.get("entitiesPath") or "").strip("/") if ctype == "S3" else (p.get("entitiesPath") or "")
@@ -147,8 +154,8 @@ def list_connector_entities(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if ctype == "S3":
         return _page(p, _s3_list(call, path))
     if ctype == "CustomConnector":
-        return _page(p, [(group, e) for group, es in _custom(call, p, "custom_entity_map", path or None).items()
-                         for e in es])
+        # One group, named after the entities path ("Objects" at the top level) [guess].
+        return _page(p, [(path or "Objects", e) for e in _custom_entities(call, p, path or None)])
     entities = catalog(call, ctype)
     if path and path not in entities:
         raise _path_not_found(path, ctype)
@@ -157,7 +164,7 @@ def list_connector_entities(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
                      for e in level])
 
 
-@operation("DescribeConnectorEntity")
+@handles("DescribeConnectorEntity")
 def describe_connector_entity(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     ctype = _entity_connector(call, p)
     _check_api_version(ctype, p)
@@ -167,7 +174,7 @@ def describe_connector_entity(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         return {"connectorEntityFields": [describe_field(f, spec, destination=False)
                                           for spec in s3_fields(call, name)]}
     if ctype == "CustomConnector":
-        return {"connectorEntityFields": _custom(call, p, "custom_entity_fields", name)}
+        return {"connectorEntityFields": _custom_fields(call, p, name)}
     entities = catalog(call, ctype)
     if not entities:
         return {"connectorEntityFields": []}
@@ -177,7 +184,7 @@ def describe_connector_entity(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     return {"connectorEntityFields": [describe_field(f, spec) for spec in entity.fields]}
 
 
-@operation("ResetConnectorMetadataCache")
+@handles("ResetConnectorMetadataCache")
 def reset_connector_metadata_cache(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     """Nothing is cached, so nothing to reset; what it names must exist. [guess]"""
     ctype = _entity_connector(call, p)
@@ -199,34 +206,20 @@ def reset_connector_metadata_cache(call: Call, p: Dict[str, Any]) -> Dict[str, A
 
 # -- S3 ---------------------------------------------------------------------------------------------
 
-def _s3_bucket(call: Call, name: str) -> Tuple[Any, str, str]:
+def _s3_bucket(call: Call, name: str) -> Tuple[ObjectStore, str, str]:
     """(store, bucket, prefix) of an S3 entity name ``bucket[/prefix]``; the bucket must exist."""
     bucket, _, prefix = name.strip("/").partition("/")
-    store = call.state.emulator.data.store()
+    store = call.runtime.store(call.state.account_id)
     if not bucket or not store.bucket_exists(bucket):
-        raise not_found(f"The S3 bucket {bucket or name} does not exist or is not accessible.")  # [guess]
+        raise not_found(source_bucket_missing_text(bucket or name))
     return store, bucket, prefix
-
-
-def _bucket_names(store: Any) -> List[str]:
-    names = getattr(store, "buckets", None)
-    if callable(names):  # a store that can list its buckets
-        return sorted(names())
-    client = getattr(store, "_client", None)
-    if client is not None:  # moto's S3
-        return sorted(b["Name"] for b in client.list_buckets().get("Buckets", ()))
-    lock, buckets = getattr(store, "_lock", None), getattr(store, "_buckets", {})
-    if lock is None:
-        return sorted(buckets)
-    with lock:
-        return sorted(buckets)
 
 
 def _s3_list(call: Call, path: str) -> List[Tuple[str, Dict[str, Any]]]:
     if not path:
-        store = call.state.emulator.data.store()
+        store = call.runtime.store(call.state.account_id)
         return [("Buckets", {"name": b, "label": b, "hasNestedEntities": True})  # [guess] group names
-                for b in _bucket_names(store)]
+                for b in store.buckets()]
     store, bucket, prefix = _s3_bucket(call, path)
     below = f"{prefix}/" if prefix else ""
     folders: Dict[str, bool] = {}
@@ -239,32 +232,15 @@ def _s3_list(call: Call, path: str) -> List[Tuple[str, Dict[str, Any]]]:
             for folder, deeper in sorted(folders.items())]
 
 
-def _json_type(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, (dict, list)):
-        return "struct" if isinstance(value, dict) else "list"
-    return "string"
-
-
 def s3_fields(call: Call, name: str) -> List[Field]:
     """The fields of the objects under ``bucket/prefix``: CSV headers (all strings, as AppFlow reads
     CSV) or JSON keys (typed from their first non-null value), in first-seen order."""
-    from appflow_emu.simulator import formats
-    from appflow_emu.simulator.core import RunFailure
-
     store, bucket, prefix = _s3_bucket(call, name)
     types: Dict[str, Optional[str]] = {}
     keys = [k for k in store.list(bucket, prefix) if not k.endswith("/")][:S3_OBJECTS_READ]
     for key in keys:
         body = store.get(bucket, key)
-        is_json = body.lstrip()[:1] in (b"{", b"[")
+        is_json = formats.looks_like_json(body)
         try:
             rows = formats.read_jsonl(body) if is_json else formats.read_csv(body)
             for n, row in enumerate(rows):
@@ -272,9 +248,123 @@ def s3_fields(call: Call, name: str) -> List[Field]:
                     break
                 for field_name, value in row.items():
                     if types.get(field_name) is None:
-                        types[field_name] = _json_type(value) if is_json else "string"
+                        types[field_name] = field_type_of(value) if is_json else "string"
         except RunFailure as e:
             raise validation(f"The S3 object s3://{bucket}/{key} cannot be read: {e}") from None
     return [Field(identifier=n, label=n, field_type=t or "string") for n, t in types.items()
             if n and not any(c.isspace() for c in n)]
 
+
+# -- custom connectors ------------------------------------------------------------------------------
+
+def _implementation(call: Call, p: Dict[str, Any]) -> Tuple[Optional[str], Any]:
+    """(label, implementation) behind the request's CustomConnector profile: the Python object
+    plugged in for the label, else the CustomConnector datasets; (None, None) without a profile."""
+    profile = _profile(call, p)
+    if profile is None:
+        return None, None
+    label = profile.connector_label
+    state = call.state
+    if not label or label not in state.registrations:
+        state.registration(str(label))  # raises ResourceNotFoundException
+    found = state.connector_implementations.get(label)
+    if found is None:
+        found = DatasetConnector(call.runtime.data, profile_scope(state, profile.name))
+    return label, found
+
+
+def _connector_error(label: str, method: Any, what: str, error: Exception) -> AppFlowError:
+    return AppFlowError("ConnectorServerException",
+                        f"The custom connector {label} failed to {what}: {type(error).__name__}: {error} "
+                        f"(raised by {callable_name(method)})")
+
+
+def _custom_entities(call: Call, p: Dict[str, Any], entities_path: Optional[str]) -> List[Dict[str, Any]]:
+    """ListConnectorEntities for a CustomConnector profile: ``ConnectorEntity`` dicts (name, label,
+    hasNestedEntities) from the implementation's ``list_entities(entities_path)``."""
+    label, impl = _implementation(call, p)
+    method = getattr(impl, "list_entities", None)
+    if label is None or method is None:
+        return []
+    try:
+        raw = list(method(entities_path) if entities_path else method())
+    except Exception as e:  # the connector's own code failed
+        raise _connector_error(label, method, "list entities", e) from None
+    return [_entity(item) for item in raw]
+
+
+def _custom_fields(call: Call, p: Dict[str, Any], entity: str) -> List[Dict[str, Any]]:
+    """DescribeConnectorEntity for a CustomConnector profile: ``ConnectorEntityField`` dicts from the
+    implementation's ``describe_entity(entity)``; a KeyError from it is ResourceNotFoundException."""
+    label, impl = _implementation(call, p)
+    method = getattr(impl, "describe_entity", None)
+    if label is None or method is None:
+        return []
+    try:
+        raw = list(method(entity))
+    except KeyError:
+        raise not_found(f"Entity {entity} does not exist for connector {label}.") from None  # [guess] text
+    except Exception as e:
+        raise _connector_error(label, method, f"describe entity {entity}", e) from None
+    return [_entity_field(item) for item in raw]
+
+
+def _entity(item: Any) -> Dict[str, Any]:
+    if isinstance(item, str):
+        return {"name": item, "label": item, "hasNestedEntities": False}
+    name = str(item.get("name") or item.get("entityIdentifier") or item.get("entity_identifier") or "")
+    nested = item.get("hasNestedEntities", item.get("has_nested_entities", False))
+    return {"name": name, "label": str(item.get("label") or name), "hasNestedEntities": bool(nested)}
+
+
+def _pick(item: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    for n in names:
+        if n in item and item[n] is not None:
+            return item[n]
+    return default
+
+
+def _entity_field(item: Mapping[str, Any]) -> Dict[str, Any]:
+    """One field from ``describe_entity`` in AppFlow's ``ConnectorEntityField`` shape. Without
+    ``filterOperators`` a field advertises the filters that suit its type; only operators
+    create_flow accepts for a CustomConnector source are advertised."""
+    accepted = facts("CustomConnector").operators
+    identifier = str(_pick(item, "identifier", "name", "fieldName", "field_name", default=""))
+    given_details = (item.get("supportedFieldTypeDetails") or {}).get("v1") or {}
+    field_type = str(_pick(given_details, "fieldType", default=None)
+                     or _pick(item, "type", "fieldType", "dataType", "data_type", default="string"))
+    operators = _pick(given_details, "filterOperators", default=None)
+    if operators is None:
+        operators = _pick(item, "filterOperators", "filter_operators", default=None)
+    if operators is None:
+        operators = field_operators(field_type, accepted, filters_only=True)
+    operators = [op for op in operators if op in accepted]
+    details: Dict[str, Any] = {**given_details, "fieldType": field_type, "filterOperators": operators}
+    values = _pick(item, "supportedValues", "supported_values")
+    if values is not None:
+        details["supportedValues"] = [str(v) for v in values]
+    out: Dict[str, Any] = {
+        "identifier": identifier,
+        "label": str(_pick(item, "label", default=identifier)),
+        "isPrimaryKey": bool(_pick(item, "isPrimaryKey", "is_primary_key", default=False)),
+        "isDeprecated": bool(_pick(item, "isDeprecated", "is_deprecated", default=False)),
+        "supportedFieldTypeDetails": {"v1": details},
+    }
+    for name in ("description", "defaultValue", "parentIdentifier", "customProperties"):
+        if item.get(name) is not None:
+            out[name] = item[name]
+    source = dict(item.get("sourceProperties") or {})
+    source.setdefault("isRetrievable", bool(_pick(item, "isRetrievable", default=True)))
+    source.setdefault("isQueryable", bool(_pick(item, "isQueryable", default=True)))
+    source.setdefault("isTimestampFieldForIncrementalQueries",
+                      bool(_pick(item, "isTimestampFieldForIncrementalQueries", "isTimestamp", default=False)))
+    out["sourceProperties"] = source
+    dest = dict(item.get("destinationProperties") or {})
+    writable = not bool(_pick(item, "readOnly", "read_only", default=False))
+    for name in ("isCreatable", "isNullable", "isUpsertable", "isUpdatable"):
+        dest.setdefault(name, bool(_pick(item, name, default=writable)))
+    dest.setdefault("isDefaultedOnCreate", bool(_pick(item, "isDefaultedOnCreate", default=False)))
+    dest.setdefault("supportedWriteOperations",
+                    list(_pick(item, "supportedWriteOperations", default=list(WRITE_OPERATIONS) if writable else [])))
+    out["destinationProperties"] = dest
+    return out

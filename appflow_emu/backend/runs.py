@@ -1,0 +1,162 @@
+"""Starting a run: its plan is built from control-plane state before it starts, then the
+simulator executes it (``simulator/engine.py``) and the execution is recorded.
+
+The plan (``simulator/plan.py``) carries everything the run needs: the flow's configs and its
+compiled tasks, the object store, the data plane scopes of its profiles, the custom connector
+implementations plugged in for their labels, the record-failure rule and the failure a test armed,
+and any failure decided before the run starts (a missing profile, rejected credentials, an
+unregistered custom connector, a task list that cannot run). The run never reads flows, profiles
+or registrations itself.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from appflow_emu.backend.resources import Execution, Flow
+from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
+from appflow_emu.catalog.connectors import entity_of
+from appflow_emu.model.errors import credentials_rejected_text, label_not_registered_text, profile_not_found_text
+from appflow_emu.simulator import engine
+from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, callback_failure
+from appflow_emu.simulator.sources import timestamp_field
+from appflow_emu.simulator.tasks import compile_tasks
+
+REJECTED_RECORD = "The record was rejected by the destination connector."
+EMPTY_RESULT = {"bytesProcessed": 0, "bytesWritten": 0, "recordsProcessed": 0}
+
+
+def _profile_failure(state: RegionState, flow: Flow) -> Optional[str]:
+    for name in flow.profile_names():
+        if name not in state.profiles:
+            # [guess] the run starts and fails: the connector cannot be reached without its profile.
+            return profile_not_found_text(name)
+        if name in state.rejected_credentials:
+            return credentials_rejected_text(name)
+    return None
+
+
+def _binding(state: RegionState, config: Mapping[str, Any]) -> Optional[ConnectorBinding]:
+    """The Python implementation plugged in for the custom connector behind ``config`` (None:
+    nothing plugged in, the run uses the datasets). A label no longer registered (unregistered
+    with forceDelete) fails the run."""
+    name = config.get("connectorProfileName")
+    profile = state.profiles.get(name) if name else None
+    label = profile.connector_label if profile is not None else None
+    if label is None:
+        return None
+    if label not in state.registrations:
+        raise RunFailure(label_not_registered_text(label, str(name)))
+    found = state.connector_implementations.get(label)
+    return ConnectorBinding(label, found) if found is not None else None
+
+
+def _record_rule(flow_name: str, predicate: Optional[Callable[[Record], Any]]) -> Optional[Callable[[Record], Any]]:
+    """The test's ``fail_records`` predicate as the sinks call it: a message for a record that
+    must fail, else None. An exception in the predicate ends the run, naming the predicate."""
+    if predicate is None:
+        return None
+    what = f"The fail_records predicate of flow {flow_name}"
+
+    def fail_record(record: Record) -> Optional[str]:
+        try:
+            verdict = predicate(record)
+        except Exception as e:  # the test's own code failed
+            raise callback_failure(what, predicate, e) from e
+        if not verdict:
+            return None
+        return verdict if isinstance(verdict, str) else REJECTED_RECORD
+
+    return fail_record
+
+
+def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str, at: float,
+             window: Optional[Tuple[float, float]] = None, changed: Optional[List[Record]] = None) -> RunPlan:
+    """Everything the run of ``flow`` will need, decided now. Takes an armed failure."""
+    faults = state.faults.get(flow.name)
+    failure = faults.failures.pop(0) if faults is not None and faults.failures else None
+    failure = failure or _profile_failure(state, flow)
+    source_connector = destination_connector = None
+    if failure is None:
+        try:
+            source_connector = _binding(state, flow.source)
+            destination_connector = _binding(state, flow.destinations[0])
+        except RunFailure as e:
+            failure = e.message
+    tasks = None
+    if failure is None:
+        try:
+            tasks = compile_tasks(flow.tasks, flow.source_type)
+        except RunFailure as e:
+            failure = e.message
+    rule = _record_rule(flow.name, faults.record_predicate if faults is not None else None)
+    plan = RunPlan(
+        flow_name=flow.name,
+        execution_id=execution_id,
+        account_id=state.account_id,
+        region=state.region,
+        started_at=at,
+        schema_version=flow.schema_version,
+        source=flow.source,
+        destination=flow.destinations[0],
+        task_list=flow.tasks,
+        tasks=tasks,
+        data=runtime.data,
+        store=runtime.store(state.account_id),
+        source_scope=profile_scope(state, flow.source.get("connectorProfileName")),
+        destination_scope=profile_scope(state, flow.destinations[0].get("connectorProfileName")),
+        timestamp_field=timestamp_field(flow.source),
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
+        changed=changed,
+        failure=failure,
+        source_connector=source_connector,
+        destination_connector=destination_connector,
+    )
+    if rule is not None:
+        plan.fail_record = rule
+    return plan
+
+
+def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger: str,
+            window: Optional[Tuple[float, float]] = None, changed: Optional[List[Record]] = None) -> Execution:
+    """Run ``flow`` now (at ``at``) and record the execution."""
+    execution_id = runtime.new_uuid()
+    outcome = engine.run(plan_run(runtime, state, flow, execution_id, at, window, changed))
+    polls = 0
+    if trigger == "OnDemand":
+        faults = state.faults.get(flow.name)
+        polls = faults.polls if faults is not None and faults.polls is not None else runtime.in_progress_polls
+    execution = Execution(
+        execution_id=execution_id,
+        status="InProgress" if polls else outcome.status,
+        started_at=at,
+        last_updated_at=at,
+        result=outcome.result if not polls else dict(EMPTY_RESULT),
+        trigger=trigger,
+        polls_left=polls,
+        final_status=outcome.status,
+        final_result=outcome.result,
+    )
+    if polls:
+        flow.active.append(execution)
+    if window is not None:
+        execution.data_pull_start, execution.data_pull_end = window
+    flow.executions.append(execution)
+    data = runtime.data
+    with data.lock:
+        data.delivered.setdefault((state.account_id, state.region, flow.name), {})[execution_id] = outcome.delivered
+    return execution
+
+
+def run_event_flows(runtime: Runtime, state: RegionState, connector_type: str, entity: str,
+                    profile: Optional[str], changed: List[Dict[str, Any]], now: float) -> None:
+    """Event-triggered flows of this account and region whose source is this entity (through this
+    profile, when one is named) run on the changed records."""
+    for flow in list(state.flows):
+        if flow.trigger_type != "Event" or flow.status != "Active":
+            continue
+        if flow.source_type != connector_type or entity_of(flow.source) != entity:
+            continue
+        if profile is not None and flow.source.get("connectorProfileName") != profile:
+            continue
+        execute(runtime, state, flow, now, "Event", changed=changed)

@@ -1,0 +1,211 @@
+"""What one emulator holds, and what an operation gets besides its parameters.
+
+``Runtime`` is the emulator's inside: state per account and region (created on first use, so
+isolation and ``reset()`` fall out of one dictionary, like moto's ``BackendDict``), the data plane
+runs read and write, the clock offset, quotas, the entities tests added, and the seeded id
+generators. Operations reach it through :class:`Call`; the user's handle
+(:class:`appflow_emu.Emulator`) drives it through its verbs. Neither is part of the public API.
+
+Each region's state has one lock, held for the whole of every operation on it, so concurrent
+clients see consistent state.
+"""
+from __future__ import annotations
+
+import os
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+from appflow_emu.backend import clock
+from appflow_emu.backend.pagination import Index
+from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
+from appflow_emu.catalog.entities import Entity, builtin_entities, merged
+from appflow_emu.model.errors import flow_not_found, profile_not_found, registration_not_found
+from appflow_emu.simulator.dataplane import DataPlane, Scope
+from appflow_emu.simulator.objectstore import ObjectStore, store_for
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+# Service quotas (every account and region alike). The handle can lower them for tests.
+DEFAULT_QUOTAS = {"connector_profiles": 100, "flows": 1000, "custom_connectors": 100}
+DEFAULT_CALLER_ARN = "arn:aws:iam::{account}:user/appflow-emu"
+
+
+def current_account_id() -> str:
+    """Like moto: ``MOTO_ACCOUNT_ID`` picks the account, so ARNs line up with moto's resources."""
+    return os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+
+
+@dataclass
+class FlowFaults:
+    """What a test armed for one flow (``emu.fail_next_execution``, ``fail_records``,
+    ``set_in_progress_polls``); forgotten with the flow."""
+
+    failures: List[str] = field(default_factory=list)  # next runs end in Error with these messages
+    record_predicate: Optional[Callable[[Dict[str, Any]], Any]] = None
+    polls: Optional[int] = None  # describe polls an on-demand run stays InProgress
+
+
+class RegionState:
+    """Everything one account holds in one region."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.lock = threading.RLock()
+        self.profiles: Index[ConnectorProfile] = Index()
+        self.flows: Index[Flow] = Index()
+        self.registrations: Index[ConnectorRegistration] = Index()
+        # (operation, client token) -> (time, sha256 of the request, first answer)
+        self.client_tokens: Dict[Tuple[str, str], Tuple[float, str, Dict[str, Any]]] = {}
+        self.kms_arn: Optional[str] = None
+        self.scheduled: Set[str] = set()  # names of active Scheduled flows (ticked lazily)
+        # flow name -> ((schemaVersion, activation time), time before which it cannot fire)
+        self.next_due: Dict[str, Tuple[Tuple[int, Optional[float]], float]] = {}
+        # what the test armed through the handle
+        self.faults: Dict[str, FlowFaults] = {}  # flow name ->
+        self.rejected_credentials: Set[str] = set()  # profile names whose credentials the connector rejects
+        self.connector_implementations: Dict[str, Any] = {}  # custom connector label -> object
+
+    def arn(self, kind: str, name: str) -> str:
+        return f"arn:aws:appflow:{self.region}:{self.account_id}:{kind}/{name}"
+
+    # -- lookups that answer AppFlow's not-found errors ---------------------------------------
+    def flow(self, name: str) -> Flow:
+        found = self.flows.get(name)
+        if found is None:
+            raise flow_not_found(name)
+        return found
+
+    def profile(self, name: str) -> ConnectorProfile:
+        found = self.profiles.get(name)
+        if found is None:
+            raise profile_not_found(name)
+        return found
+
+    def registration(self, label: str) -> ConnectorRegistration:
+        found = self.registrations.get(label)
+        if found is None:
+            raise registration_not_found(label)
+        return found
+
+    def faults_of(self, flow_name: str) -> Optional[FlowFaults]:
+        return self.faults.get(flow_name)
+
+    def __repr__(self) -> str:
+        return (f"<RegionState {self.account_id}/{self.region}: {len(self.profiles)} profiles, "
+                f"{len(self.flows)} flows, {len(self.registrations)} registered connectors>")
+
+
+@dataclass
+class Call:
+    """What a handler gets besides its parameters."""
+
+    runtime: "Runtime"
+    state: RegionState
+    operation: str
+    now: float
+    caller_arn: str
+
+
+class Runtime:
+    """The emulator's inside (see the module docstring)."""
+
+    def __init__(self, seed: int = 0, strict: bool = False, in_progress_polls: int = 0) -> None:
+        self.seed = seed
+        self.strict = strict
+        self.lock = threading.RLock()
+        self.states: Dict[Tuple[str, str], RegionState] = {}
+        self.quotas = dict(DEFAULT_QUOTAS)
+        self.data = DataPlane()
+        self.in_progress_polls = int(in_progress_polls)
+        self.conflict_on_concurrent_start = False
+        self.caller_arn = DEFAULT_CALLER_ARN
+        self.clock_offset = 0.0
+        # entities tests added: scope (None: every account and region) -> connector type -> name -> entity
+        self.added_entities: Dict[Optional[Tuple[str, str]], Dict[str, Dict[str, Entity]]] = {}
+        self._reset_ids()
+
+    def _reset_ids(self) -> None:
+        self._ids = random.Random(f"appflow_emu/{self.seed}/ids")
+        self._request_ids = random.Random(f"appflow_emu/{self.seed}/requests")
+
+    def reset(self) -> None:
+        with self.lock:
+            self.states.clear()
+            self.quotas = dict(DEFAULT_QUOTAS)
+            self.data.reset()
+            self.clock_offset = 0.0
+            self.added_entities.clear()
+            self._reset_ids()
+
+    # -- state -----------------------------------------------------------------------------
+    def state(self, region: str, account_id: str) -> RegionState:
+        key = (account_id, region)
+        found = self.states.get(key)
+        if found is None:
+            with self.lock:
+                found = self.states.get(key)
+                if found is None:
+                    found = self.states[key] = RegionState(account_id, region)
+        return found
+
+    def region_states(self) -> List[RegionState]:
+        with self.lock:
+            return list(self.states.values())
+
+    # -- time ------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The emulator's clock: the process clock (freezegun and time-machine move it) plus ``advance``."""
+        return clock.now() + self.clock_offset
+
+    # -- ids (deterministic from the seed) ---------------------------------------------------
+    def new_uuid(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def random_chars(self, n: int, alphabet: str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") -> str:
+        with self.lock:
+            return "".join(self._ids.choice(alphabet) for _ in range(n))
+
+    def new_request_id(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+
+    def caller_for(self, account_id: str) -> str:
+        return self.caller_arn.replace("{account}", account_id)
+
+    def managed_kms_arn(self, state: RegionState) -> str:
+        """AppFlow's managed key: one per account and region."""
+        if state.kms_arn is None:
+            state.kms_arn = f"arn:aws:kms:{state.region}:{state.account_id}:key/{self.new_uuid()}"
+        return state.kms_arn
+
+    # -- data --------------------------------------------------------------------------------
+    def store(self, account_id: Optional[str] = None) -> ObjectStore:
+        """The S3 runs of this account read and write: moto's while moto is active, else embedded."""
+        return store_for(account_id or current_account_id(), self.data.embedded)
+
+    def entities(self, connector_type: str, state: Optional[RegionState] = None) -> Dict[str, Entity]:
+        """A connector's entities as seen from one account and region: the catalog's, then those
+        added for every account and region, then those added for this one."""
+        added: Dict[str, Entity] = dict(self.added_entities.get(None, {}).get(connector_type, {}))
+        if state is not None:
+            added.update(self.added_entities.get((state.account_id, state.region), {}).get(connector_type, {}))
+        return merged(connector_type, added)
+
+    def entity(self, connector_type: str, name: str, scope: Optional[Tuple[str, str]]) -> Optional[Entity]:
+        """The entity ``name`` as seen from ``scope`` (None: as added for everyone, or catalogued)."""
+        for key in ((scope, None) if scope is not None else (None,)):
+            found = self.added_entities.get(key, {}).get(connector_type, {}).get(name)
+            if found is not None:
+                return found
+        return next((e for e in builtin_entities(connector_type) if e.name == name), None)
+
+
+def profile_scope(state: RegionState, profile: Optional[str]) -> Scope:
+    """Where SaaS data seen through a profile of this account and region lives in the data plane."""
+    return (state.account_id, state.region, profile)

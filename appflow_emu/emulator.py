@@ -1,0 +1,513 @@
+"""The handle a mock yields: the test's control plane over one emulator.
+
+Only the user's verbs live here (see :class:`Emulator`); the emulator's inside is a private
+``Runtime`` (``backend/runtime.py``). Every verb that names a flow, profile or connector label
+takes ``region=`` and ``account_id=``: without them, a name that exists in exactly one account and
+region means that one, a name that exists in several raises :class:`AmbiguousNameError`, and a
+name that exists nowhere raises :class:`NotFoundError` naming what does exist. Arguments of the
+wrong kind raise ``TypeError``/``ValueError`` saying what was expected.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
+from appflow_emu.backend.runs import run_event_flows
+from appflow_emu.backend.runtime import (
+    DEFAULT_QUOTAS,
+    DEFAULT_REGION,
+    FlowFaults,
+    RegionState,
+    Runtime,
+    current_account_id,
+)
+from appflow_emu.backend.schedules import catch_up
+from appflow_emu.catalog.connectors import normalize_connector_type
+from appflow_emu.catalog.entities import Entity, FieldSpec, fields_from_user
+from appflow_emu.intercept.botocore_call import BotocoreResponder
+from appflow_emu.model.errors import AmbiguousNameError, NotFoundError, listing
+from appflow_emu.simulator.custom_connectors import check_implementation
+from appflow_emu.simulator.dataplane import Scope
+
+Record = Dict[str, Any]
+RecordPredicate = Callable[[Record], Any]
+
+
+class RegionView:
+    """What one account holds in one region, read-only: ``flows``, ``connector_profiles`` and
+    ``registered_connectors`` are live mappings from name to the emulator's record of it
+    (credentials are never part of it)."""
+
+    def __init__(self, state: RegionState) -> None:
+        self._state = state
+
+    @property
+    def account_id(self) -> str:
+        return self._state.account_id
+
+    @property
+    def region(self) -> str:
+        return self._state.region
+
+    @property
+    def flows(self) -> Mapping[str, Flow]:
+        return self._state.flows.view()
+
+    @property
+    def connector_profiles(self) -> Mapping[str, ConnectorProfile]:
+        return self._state.profiles.view()
+
+    @property
+    def registered_connectors(self) -> Mapping[str, ConnectorRegistration]:
+        return self._state.registrations.view()
+
+    def __repr__(self) -> str:
+        s = self._state
+        return (f"<RegionState {s.account_id}/{s.region}: {len(s.profiles)} profiles, "
+                f"{len(s.flows)} flows, {len(s.registrations)} registered connectors>")
+
+
+def _where(region: Optional[str], account_id: Optional[str]) -> str:
+    if region is None and account_id is None:
+        return "in any account or region"
+    parts = []
+    if account_id is not None:
+        parts.append(f"account {account_id}")
+    if region is not None:
+        parts.append(f"region {region}")
+    return "in " + " ".join(parts)
+
+
+def _text_arg(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}: {value!r:.80}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _records_arg(records: Any) -> List[Record]:
+    if isinstance(records, Mapping):
+        raise TypeError("records must be a list of dicts; got one dict: pass [record]")
+    if isinstance(records, (str, bytes, bytearray)) or not isinstance(records, Iterable):
+        raise TypeError(f"records must be a list of dicts, got {type(records).__name__}")
+    rows: List[Record] = []
+    for n, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise TypeError(f"records must be a list of dicts; record {n} is a {type(record).__name__}: {record!r:.80}")
+        rows.append(dict(record))
+    return rows
+
+
+def _count_arg(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+class Emulator:
+    """The handle a mock yields (``with mock_appflow() as emu``, the ``appflow_mock`` fixture).
+
+    State, read-only: ``state(region, account_id)``, ``states()``; ``reset()``; ``seed``, ``strict``.
+    Source data: ``add_source_records``, ``source_records``, ``add_entity``.
+    S3 objects: ``create_bucket``, ``put_object``, ``get_object``, ``list_objects``.
+    Delivered results: ``destination_records``, ``warehouse_rows``, ``events``, ``lookout_records``.
+    Faults: ``fail_next_execution``, ``fail_records``, ``invalidate_credentials``,
+    ``set_in_progress_polls``, ``in_progress_polls``, ``conflict_on_concurrent_start``.
+    Custom connectors: ``register_connector_implementation``.
+    Clock: ``now``, ``advance``, ``tick``. Quotas: ``set_quota``. Identity: ``caller_arn``.
+    See docs/user-guide.md and docs/simulator.md.
+    """
+
+    def __init__(self, seed: int = 0, strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
+        if strict is None:
+            strict = os.environ.get("APPFLOW_EMU_STRICT", "") not in ("", "0", "false")
+        self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=_count_arg(
+            "in_progress_polls", in_progress_polls))
+        self._responder = BotocoreResponder(self._runtime)
+
+    # -- settings --------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        """The seed ids (execution ids, secret suffixes, request ids) come from."""
+        return self._runtime.seed
+
+    @property
+    def strict(self) -> bool:
+        """Whether every response is checked against its output shape."""
+        return self._runtime.strict
+
+    @property
+    def caller_arn(self) -> str:
+        """The identity written to ``createdBy``/``lastUpdatedBy``; ``{account}`` is replaced."""
+        return self._runtime.caller_arn
+
+    @caller_arn.setter
+    def caller_arn(self, value: str) -> None:
+        self._runtime.caller_arn = _text_arg("caller_arn", value)
+
+    @property
+    def in_progress_polls(self) -> int:
+        """Describe polls an on-demand run stays InProgress (every flow without its own setting)."""
+        return self._runtime.in_progress_polls
+
+    @in_progress_polls.setter
+    def in_progress_polls(self, value: int) -> None:
+        self._runtime.in_progress_polls = _count_arg("in_progress_polls", value)
+
+    @property
+    def conflict_on_concurrent_start(self) -> bool:
+        """When true, start_flow during an on-demand run in progress is a ConflictException."""
+        return self._runtime.conflict_on_concurrent_start
+
+    @conflict_on_concurrent_start.setter
+    def conflict_on_concurrent_start(self, value: bool) -> None:
+        self._runtime.conflict_on_concurrent_start = bool(value)
+
+    def set_quota(self, name: str, value: int) -> None:
+        """Lower (or raise) a quota in every account and region: ``flows``,
+        ``connector_profiles`` or ``custom_connectors``."""
+        if name not in DEFAULT_QUOTAS:
+            raise NotFoundError(f"unknown quota {name!r}; known: {listing(DEFAULT_QUOTAS)}")
+        self._runtime.quotas[name] = _count_arg("value", value)
+
+    # -- state -----------------------------------------------------------------------------
+    def state(self, region: str = DEFAULT_REGION, account_id: Optional[str] = None) -> RegionView:
+        """One account and region (the account defaults to ``MOTO_ACCOUNT_ID`` or 123456789012)."""
+        return RegionView(self._runtime.state(region, account_id or current_account_id()))
+
+    def states(self) -> Dict[Tuple[str, str], RegionView]:
+        """Every (account, region) touched so far."""
+        return {(s.account_id, s.region): RegionView(s) for s in self._runtime.region_states()}
+
+    def reset(self) -> None:
+        """Forget everything: resources, data, objects, faults, quotas, the clock offset; ids
+        restart from the seed."""
+        self._runtime.reset()
+
+    # -- finding what a verb names ------------------------------------------------------------
+    def _matching(self, region: Optional[str], account_id: Optional[str]) -> List[RegionState]:
+        return [s for s in self._runtime.region_states()
+                if (region is None or s.region == region) and (account_id is None or s.account_id == account_id)]
+
+    def _resolve(self, kind: str, name: Any, region: Optional[str], account_id: Optional[str],
+                 names_in: Callable[[RegionState], Iterable[str]]) -> RegionState:
+        """The one account and region (among those matching the filters) where ``name`` exists."""
+        name = _text_arg(f"the {kind} name", name)
+        states = self._matching(region, account_id)
+        found = [s for s in states if name in set(names_in(s))]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            places = ", ".join(f"{s.region} (account {s.account_id})" for s in found)
+            raise AmbiguousNameError(f"{kind} {name!r} exists in several places: {places}; "
+                                     f"pass region= (and account_id=) to say which")
+        several = len({(s.account_id, s.region) for s in states}) > 1
+        existing = [f"{n} ({s.region})" if several else n for s in states for n in names_in(s)]
+        raise NotFoundError(f"no {kind} named {name!r} {_where(region, account_id)}; "
+                            f"{kind}s there: {listing(existing)}")
+
+    def _flow_state(self, flow: str, region: Optional[str], account_id: Optional[str]) -> RegionState:
+        return self._resolve("flow", flow, region, account_id, lambda s: s.flows.view().keys())
+
+    def _profile_state(self, profile: str, region: Optional[str], account_id: Optional[str]) -> RegionState:
+        return self._resolve("connector profile", profile, region, account_id,
+                             lambda s: s.profiles.view().keys())
+
+    def _faults(self, flow: str, region: Optional[str], account_id: Optional[str]) -> Tuple[RegionState, FlowFaults]:
+        state = self._flow_state(flow, region, account_id)
+        return state, state.faults.setdefault(flow, FlowFaults())
+
+    def _data_scope(self, connector_type: str, profile: Optional[str], region: Optional[str],
+                    account_id: Optional[str]) -> Tuple[Optional[Scope], List[RegionState]]:
+        """Where SaaS records seeded or read with these arguments live (see dataplane.py), and
+        the region states whose flows see them."""
+        if profile is not None:
+            state = self._profile_state(profile, region, account_id)
+            owner = state.profiles.get(profile)
+            if owner is not None and owner.connector_type != connector_type:
+                raise ValueError(f"connector profile {profile!r} is a {owner.connector_type} profile, "
+                                 f"not {connector_type}")
+            return (state.account_id, state.region, profile), [state]
+        if region is not None:
+            account = account_id or current_account_id()
+            return (account, region, None), [self._runtime.state(region, account)]
+        if account_id is not None:
+            raise ValueError("account_id= needs region= here: SaaS data is seen from one account and region, "
+                             "or (without both) from every account and region")
+        return None, self._runtime.region_states()
+
+    # -- source data -------------------------------------------------------------------------
+    def add_source_records(self, connector_type: str, entity: str, records: Iterable[Mapping[str, Any]],
+                           profile: Optional[str] = None, check_fields: bool = True, *,
+                           region: Optional[str] = None, account_id: Optional[str] = None) -> None:
+        """Seed records a SaaS source entity returns; active Event-triggered flows on it run.
+
+        Without ``profile``/``region`` the records are the SaaS's own, seen from every account and
+        region; with ``region=`` (and ``account_id=``), from that account and region only; with
+        ``profile=``, through that connector profile only. When the entity is known (catalogued,
+        or added with ``add_entity``) every record's fields must be among its fields (else
+        ValueError, nothing seeded); ``check_fields=False`` skips that. Entities the catalog does
+        not list are accepted (SaaS applications have custom objects)."""
+        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
+        entity = _text_arg("entity", entity)
+        rows = _records_arg(records)
+        scope, states = self._data_scope(ct, profile, region, account_id)
+        if check_fields:
+            self._check_fields(ct, entity, rows, scope)
+        self._runtime.data.seed(ct, entity, rows, scope)
+        now = self._runtime.now()
+        for state in states:
+            with state.lock:
+                run_event_flows(self._runtime, state, ct, entity, profile, rows, now)
+
+    def _check_fields(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
+        known = self._runtime.entity(connector_type, entity, scope[:2] if scope is not None else None)
+        if known is None:
+            return
+        allowed = known.field_names
+        for n, record in enumerate(records):
+            if not allowed.issuperset(record):
+                unknown = sorted(str(k) for k in record if k not in allowed)
+                raise ValueError(
+                    f"record {n} for {connector_type} entity {entity!r} has field(s) {', '.join(map(repr, unknown))} "
+                    f"that the entity does not have (its fields: {', '.join(sorted(allowed))}). Add them with "
+                    f"emu.add_entity({connector_type!r}, {entity!r}, fields=...), or pass check_fields=False."
+                )
+
+    def source_records(self, connector_type: str, entity: str, profile: Optional[str] = None, *,
+                       region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
+        """The entity's current records, as a source reading with these arguments sees them
+        (after any SaaS destination wrote)."""
+        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
+        scope, _ = self._data_scope(ct, profile, region, account_id)
+        data = self._runtime.data
+        with data.lock:
+            return [dict(r) for r in data.dataset(ct, _text_arg("entity", entity), scope)]
+
+    def add_entity(self, connector_type: str, entity: str, fields: Union[Iterable[FieldSpec], Mapping[str, str]],
+                   group: Optional[str] = None, label: Optional[str] = None, parent: Optional[str] = None, *,
+                   region: Optional[str] = None, account_id: Optional[str] = None) -> None:
+        """Add an entity to a SaaS connector's catalog, or replace a catalogued one (its fields,
+        and its group/label/parent when given). ``fields``: a list of names (string fields) or of
+        dicts ``{"name": "Amount", "type": "double", "primary_key": False, "timestamp": False,
+        "read_only": False, "values": [...], "label": ..., "nullable": True}`` (``identifier``,
+        ``fieldType``, ``isPrimaryKey``... are accepted too), or a ``{name: type}`` dict.
+        ``parent`` makes it a nested entity, listed with ``entitiesPath=parent`` (name it
+        ``parent/child`` as AppFlow does). Seen in every account and region, or with ``region=``
+        (and ``account_id=``) in that one only; ``reset()`` forgets it."""
+        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
+        if ct in ("S3", "CustomConnector"):
+            raise ValueError(f"{ct} entities are not catalogued: "
+                             + ("put objects in the bucket instead" if ct == "S3"
+                                else "they come from the custom connector's implementation"))
+        if not isinstance(entity, str) or not entity or any(c.isspace() for c in entity):
+            raise ValueError(f"entity name {entity!r} must be non-empty without whitespace")
+        if account_id is not None and region is None:
+            raise ValueError("account_id= needs region=: an entity is added for one account and region, "
+                             "or (without both) for every account and region")
+        scope = (account_id or current_account_id(), region) if region is not None else None
+        specs = fields_from_user(fields)
+        runtime = self._runtime
+        with runtime.lock:
+            old = runtime.entity(ct, entity, scope)
+            known = list(runtime.entities(ct).values())
+            default_group = known[0].group if known else "Objects"
+            runtime.added_entities.setdefault(scope, {}).setdefault(ct, {})[entity] = Entity(
+                name=entity,
+                label=label or (old.label if old else entity),
+                group=group or (old.group if old else default_group),
+                fields=specs,
+                parent=parent if parent is not None else (old.parent if old else None),
+                nested=old.nested if old else False,
+            )
+
+    # -- S3 objects (moto's S3 while moto's mock_aws is active, else the embedded store) ---------
+    def create_bucket(self, bucket: str) -> None:
+        self._runtime.store().create_bucket(_text_arg("bucket", bucket))
+
+    def put_object(self, bucket: str, key: str, body: Union[bytes, bytearray, str]) -> None:
+        """Put an object (the bucket is created if needed); a str body is UTF-8 encoded."""
+        if not isinstance(body, (bytes, bytearray, str)):
+            raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
+        store = self._runtime.store()
+        bucket = _text_arg("bucket", bucket)
+        if not store.bucket_exists(bucket):
+            store.create_bucket(bucket)
+        store.put(bucket, _text_arg("key", key), body.encode() if isinstance(body, str) else bytes(body))
+
+    def _bucket(self, bucket: str) -> Any:
+        store = self._runtime.store()
+        if not store.bucket_exists(_text_arg("bucket", bucket)):
+            raise NotFoundError(f"no bucket named {bucket!r}; buckets: {listing(store.buckets())}")
+        return store
+
+    def get_object(self, bucket: str, key: str) -> bytes:
+        store = self._bucket(bucket)
+        try:
+            return bytes(store.get(bucket, _text_arg("key", key)))
+        except KeyError:
+            raise NotFoundError(f"no object {key!r} in bucket {bucket!r}; keys: {listing(store.list(bucket))}") from None
+
+    def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
+        """The bucket's keys under ``prefix``, sorted."""
+        return list(self._bucket(bucket).list(bucket, prefix))
+
+    # -- delivered results -----------------------------------------------------------------------
+    def destination_records(self, flow_name: str, execution_id: Optional[str] = None,
+                            region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
+        """The records a run of the flow delivered, whatever the destination (the newest run when
+        no id is given; ``[]`` before any run). S3 records are read back from the objects."""
+        data = self._runtime.data
+
+        def names(state: RegionState) -> Iterable[str]:
+            with data.lock:
+                ran = {f for (a, r, f) in data.delivered if (a, r) == (state.account_id, state.region)}
+            return ran | set(state.flows.view().keys())
+
+        state = self._resolve("flow", flow_name, region, account_id, names)
+        with data.lock:
+            runs = dict(data.delivered.get((state.account_id, state.region, flow_name)) or {})
+        if execution_id is None:
+            if not runs:
+                return []
+            execution_id = next(reversed(list(runs)))
+        if execution_id not in runs:
+            raise NotFoundError(f"flow {flow_name!r} has no execution {execution_id!r}; "
+                                f"its executions: {listing(runs)}")
+        delivered: Any = runs[execution_id]
+        if hasattr(delivered, "records"):  # an S3-like destination: read its objects back
+            return list(delivered.records())
+        return [dict(r) for r in delivered]
+
+    def warehouse_rows(self, profile: str, table: str, *, region: Optional[str] = None,
+                       account_id: Optional[str] = None) -> List[Record]:
+        """The rows flows loaded into a Redshift or Snowflake table through a connector profile
+        (``[]`` when none were)."""
+        state = self._profile_state(profile, region, account_id)
+        ct = state.profiles.view()[profile].connector_type
+        rows = self._runtime.data.table(ct, (state.account_id, state.region, profile), _text_arg("table", table))
+        with self._runtime.data.lock:
+            return [dict(r) for r in rows]
+
+    def events(self, *, region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
+        """EventBridge events flows sent (``{"source", "detail-type", "detail"}``), oldest first, in
+        the accounts and regions matching the filters (all of them without any)."""
+        return self._delivered_lists(self._runtime.data.all_events(), region, account_id)
+
+    def lookout_records(self, *, region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
+        """Records flows sent to Lookout for Metrics, like :meth:`events`."""
+        return self._delivered_lists(self._runtime.data.all_lookout(), region, account_id)
+
+    @staticmethod
+    def _delivered_lists(by_region: Mapping[Tuple[str, str], Sequence[Record]], region: Optional[str],
+                         account_id: Optional[str]) -> List[Record]:
+        return [dict(r) for (a, rg), items in by_region.items()
+                if (region is None or rg == region) and (account_id is None or a == account_id) for r in items]
+
+    # -- faults ----------------------------------------------------------------------------------
+    def fail_next_execution(self, flow: str, message: str = "The flow run failed.", *,
+                            region: Optional[str] = None, account_id: Optional[str] = None) -> None:
+        """The flow's next run ends in Error with this executionMessage (armed once per call)."""
+        message = _text_arg("message", message)
+        state, faults = self._faults(flow, region, account_id)
+        with state.lock:
+            faults.failures.append(message)
+
+    def fail_records(self, flow: str, predicate: Optional[RecordPredicate], *,
+                     region: Optional[str] = None, account_id: Optional[str] = None) -> None:
+        """Records of this flow for which ``predicate(record)`` is true (or a message) fail to
+        write; ``None`` removes the rule. An exception in the predicate ends the run in Error with
+        a message naming the predicate."""
+        if predicate is not None and not callable(predicate):
+            raise TypeError(f"predicate must be a function of a record, or None, got {predicate!r}")
+        state, faults = self._faults(flow, region, account_id)
+        with state.lock:
+            faults.record_predicate = predicate
+
+    def set_in_progress_polls(self, flow: str, polls: int, *, region: Optional[str] = None,
+                              account_id: Optional[str] = None) -> None:
+        """Describe polls an on-demand run of this flow stays InProgress."""
+        polls = _count_arg("polls", polls)
+        state, faults = self._faults(flow, region, account_id)
+        with state.lock:
+            faults.polls = polls
+
+    def invalidate_credentials(self, profile: str, invalid: bool = True, *, region: Optional[str] = None,
+                               account_id: Optional[str] = None) -> None:
+        """The connector now rejects this profile's credentials (or accepts them again with
+        ``invalid=False``): AppFlow answers ConnectorAuthenticationException where it checks
+        them, and runs through the profile fail."""
+        state = self._profile_state(profile, region, account_id)
+        with state.lock:
+            if invalid:
+                state.rejected_credentials.add(profile)
+            else:
+                state.rejected_credentials.discard(profile)
+
+    # -- custom connectors ----------------------------------------------------------------------------
+    def register_connector_implementation(self, label: str, implementation: Any, *, region: Optional[str] = None,
+                                          account_id: Optional[str] = None) -> None:
+        """Plug a Python object in as the custom connector ``label`` (registered with
+        RegisterConnector): flows through CustomConnector profiles of that label read with its
+        ``read_records`` and write with its ``write_records``; ListConnectorEntities and
+        DescribeConnectorEntity ask its ``list_entities`` / ``describe_entity``. See
+        :class:`appflow_emu.CustomConnectorImplementation` and :class:`appflow_emu.InMemoryConnector`.
+        ``None`` unplugs it; without one the label reads and writes the ``CustomConnector``
+        datasets. Unregistering the connector unplugs it too."""
+        if not isinstance(label, str) or not label:
+            raise ValueError(f"the connector label must be a non-empty string, got {label!r}")
+        if implementation is not None:
+            check_implementation(implementation)
+        state = self._resolve("registered connector", label, region, account_id,
+                              lambda s: s.registrations.view().keys())
+        with state.lock:
+            if implementation is None:
+                state.connector_implementations.pop(label, None)
+            else:
+                state.connector_implementations[label] = implementation
+
+    # -- clock ------------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The emulator's clock, epoch seconds: the process clock (freezegun and time-machine move
+        it) plus what :meth:`advance` added."""
+        return self._runtime.now()
+
+    def advance(self, delta: Union[timedelta, float]) -> None:
+        """Move the emulator's clock forward; scheduled runs whose ticks are passed run now."""
+        if isinstance(delta, timedelta):
+            seconds = delta.total_seconds()
+        elif isinstance(delta, (int, float)) and not isinstance(delta, bool):
+            seconds = float(delta)
+        else:
+            raise TypeError(f"delta must be a timedelta or seconds, got {delta!r}")
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._runtime.clock_offset += seconds
+        self.tick()
+
+    def tick(self) -> None:
+        """Run the scheduled runs the clock has made due, in every account and region (done anyway
+        on every AppFlow call)."""
+        now = self._runtime.now()
+        for state in self._runtime.region_states():
+            with state.lock:
+                catch_up(self._runtime, state, now)
+
+    def __repr__(self) -> str:
+        return f"<appflow_emu.Emulator seed={self.seed} states={sorted(self._runtime.states)}>"

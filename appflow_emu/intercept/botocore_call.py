@@ -1,0 +1,61 @@
+"""Answering one botocore AppFlow call: dispatch it, then build the ``AWSResponse`` and parse it
+with botocore's own rest-json parser, exactly as botocore would parse AWS's answer (datetimes,
+``ResponseMetadata``, ``ClientError`` and the modelled exceptions are all botocore's)."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Optional, Tuple
+
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import convert_to_response_dict
+from botocore.parsers import create_parser
+
+from appflow_emu.backend.runtime import Runtime, current_account_id
+from appflow_emu.intercept.dispatch import find_operation, handle
+from appflow_emu.model.operation_specs import spec
+
+DEFAULT_URL = "https://appflow.amazonaws.com/"
+
+
+class _Body:
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self._body
+
+
+class BotocoreResponder:
+    """Callable the hook hands every claimed call to while a mock is active (one per emulator)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._local = threading.local()  # botocore's parsers keep state: one per thread
+
+    def _parser(self) -> Any:
+        parser = getattr(self._local, "parser", None)
+        if parser is None:
+            parser = self._local.parser = create_parser("rest-json")
+        return parser
+
+    def __call__(self, model: Any, params: Dict[str, Any], context: Any,
+                 request_signer: Any) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
+        # botocore names the operation; only URI labels (the tags operations) need the path.
+        op = spec(model.name)
+        labels: Dict[str, str] = {}
+        if op.uri_members:
+            found = find_operation(params.get("method", "POST"), params.get("url_path", "/"))
+            if found is not None and found[0].name == model.name:
+                labels = found[1]
+        region = (context or {}).get("client_region") or getattr(request_signer, "region_name", None) or "us-east-1"
+        status, headers, body = handle(
+            self.runtime, op, labels, params.get("query_string"), params.get("body") or b"",
+            current_account_id(), region,
+        )
+        http = AWSResponse(params.get("url", DEFAULT_URL), status, headers, _Body(body))
+        parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)
+        if "ResponseMetadata" in parsed:
+            parsed["ResponseMetadata"]["RetryAttempts"] = 0
+        return http, parsed
