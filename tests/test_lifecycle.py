@@ -14,7 +14,7 @@ from botocore.config import Config
 
 import appflow_emu
 from appflow_emu import EmulatorError, get_emulator, mock_appflow
-from appflow_emu.backend import registry
+from appflow_emu.backend import handlers
 from tests.helpers import flow_request, profile_request
 
 REGION = "us-east-1"
@@ -240,9 +240,9 @@ def test_stop_twice_is_harmless():
 
 def test_nested_mocks_share_state_and_outer_survives():
     client = _client()
-    with mock_appflow() as outer:
+    with mock_appflow(seed=3) as outer:
         client.create_flow(**flow_request("outer-flow"))
-        with mock_appflow(seed=3) as inner:
+        with mock_appflow() as inner:
             assert inner is outer
             assert _flow_names(client) == ["outer-flow"]
             client.create_flow(**flow_request("inner-flow"))
@@ -436,7 +436,7 @@ def test_emulator_bug_surfaces_as_emulator_error(monkeypatch, appflow_mock):
         calls.append(params)
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setitem(registry.HANDLERS, "ListFlows", broken)
+    monkeypatch.setitem(handlers.HANDLERS, "ListFlows", broken)
     client = _client(config=Config(retries={"total_max_attempts": 5, "mode": "standard"}))
     with pytest.raises(EmulatorError) as info:
         client.list_flows()
@@ -514,7 +514,7 @@ def test_invalid_response_is_an_emulator_error_in_strict_mode(monkeypatch):
     def bad_output(call, params):
         return {"flows": [{"flowName": 42}]}  # flowName must be a string
 
-    monkeypatch.setitem(registry.HANDLERS, "ListFlows", bad_output)
+    monkeypatch.setitem(handlers.HANDLERS, "ListFlows", bad_output)
     with mock_appflow(strict=True):
         with pytest.raises(EmulatorError, match="ListFlows"):
             _client().list_flows()
@@ -524,12 +524,12 @@ def test_invalid_response_is_an_emulator_error_in_strict_mode(monkeypatch):
 
 
 def test_unmodelled_error_code_is_an_emulator_error(monkeypatch, appflow_mock):
-    from appflow_emu import AppFlowError
+    from appflow_emu.model.errors import AppFlowError
 
     def raises_unknown(call, params):
         raise AppFlowError("NoSuchThingException", "not in the model")
 
-    monkeypatch.setitem(registry.HANDLERS, "DescribeFlow", raises_unknown)
+    monkeypatch.setitem(handlers.HANDLERS, "DescribeFlow", raises_unknown)
     with pytest.raises(EmulatorError, match="NoSuchThingException"):
         _client().describe_flow(flowName="some-flow")
 

@@ -220,14 +220,14 @@ def test_first_calls_of_a_process_from_many_threads(monkeypatch):
     threads at once, no thread may see a half-compiled validator (this used to fail with an
     EmulatorError wrapping an IndexError). Simulate a fresh process by dropping the compiled
     state, several times."""
-    from appflow_emu.model import operations, validate
+    from appflow_emu.model import operation_specs, validate
 
     failures: List[str] = []
     clients = [boto3.session.Session().client("appflow", region_name=REGION) for _ in range(THREADS)]
     for round_ in range(20):
         monkeypatch.setattr(validate, "_INPUT", validate.Compiler(strict_unknown=False))
         monkeypatch.setattr(validate, "_OUTPUT", validate.Compiler(strict_unknown=True))
-        operations.spec.cache_clear()
+        operation_specs.spec.cache_clear()
         with mock_appflow(seed=round_):
             barrier = threading.Barrier(THREADS)
 
@@ -245,5 +245,5 @@ def test_first_calls_of_a_process_from_many_threads(monkeypatch):
                 th.start()
             for th in threads:
                 th.join()
-    operations.spec.cache_clear()
+    operation_specs.spec.cache_clear()
     assert failures == []

@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from appflow_emu.catalog import connectors as catalog
+from appflow_emu.catalog.operators import TASK_OPERATORS
 from appflow_emu.model.service import service_model
 from tests.conftest import enum_params, enum_values, has_member, has_operation, when
 from tests.helpers import PROFILE_CONFIGS, flow_request, s3_destination, s3_source
@@ -467,9 +468,7 @@ def test_triggers_and_frequencies_follow_the_answer(client, ctype):
 
 
 def _task_for(member: str, operator: str) -> Dict[str, Any]:
-    families = [(catalog.FILTER_OPERATORS, "Filter"), (catalog.ARITHMETIC_OPERATORS, "Arithmetic"),
-                (catalog.MASK_OPERATORS, "Mask"), (catalog.VALIDATE_OPERATORS, "Validate")]
-    task_type = next((t for ops, t in families if operator in ops), "Map")
+    task_type = next((t for t, ops in TASK_OPERATORS.items() if operator in ops), "Map")
     task: Dict[str, Any] = {"sourceFields": ["id"], "connectorOperator": {member: operator}, "taskType": task_type,
                             "taskProperties": {}}
     if task_type == "Map":

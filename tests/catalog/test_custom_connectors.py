@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from appflow_emu.catalog.custom import CustomConnectorImplementation, InMemoryConnector
+from appflow_emu import CustomConnectorImplementation, InMemoryConnector
 from tests.conftest import requires_enum_value, requires_operation
 from tests.helpers import s3_destination, s3_source
 

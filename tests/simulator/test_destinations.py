@@ -14,8 +14,9 @@ import pytest
 
 from appflow_emu import mock_appflow
 from appflow_emu.simulator import formats
-from appflow_emu.simulator.core import RunFailure
-from appflow_emu.simulator.objectstore import EmbeddedStore, MotoStore, current_store, moto_active
+from appflow_emu.simulator.dataplane import DataPlane
+from appflow_emu.simulator.objectstore import EmbeddedStore, MotoStore, moto_active, store_for
+from appflow_emu.simulator.plan import RunFailure, RunPlan
 from tests.conftest import enum_params, requires_enum_value, requires_member, requires_operation, shape_meta, when
 from tests.helpers import flow_request, profile_request, s3_source
 
@@ -24,6 +25,7 @@ needs_hierarchy = requires_member("PrefixConfig", "pathPrefixHierarchy")
 needs_partitions = requires_enum_value("TaskType", "Partition")
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
 
 MORE_PROFILES: Dict[str, Dict[str, Any]] = {
     "SAPOData": {
@@ -81,15 +83,25 @@ def seed(emu: Any, rows: List[Dict[str, Any]], bucket: str = "in-bucket", key: s
     emu.put_object(bucket, key, b"".join(json.dumps(r).encode() + b"\n" for r in rows))
 
 
-def run(client: Any, name: str, destination: Dict[str, Any], tasks: Optional[List[Dict[str, Any]]] = None
-        ) -> Dict[str, Any]:
-    """Create an OnDemand S3-sourced flow, run it, return its execution record."""
+def create(client: Any, name: str, destination: Dict[str, Any], tasks: Optional[List[Dict[str, Any]]] = None) -> None:
+    """Create an OnDemand S3-sourced flow."""
     client.create_flow(**flow_request(name, source=s3_source("in-bucket", "data"), destination=destination,
                                       tasks=tasks if tasks is not None else map_all()))
+
+
+def start(client: Any, name: str) -> Dict[str, Any]:
+    """Run the flow; its execution record."""
     execution_id = client.start_flow(flowName=name)["executionId"]
     runs = client.describe_flow_execution_records(flowName=name)["flowExecutions"]
     record = next(r for r in runs if r["executionId"] == execution_id)
     return record
+
+
+def run(client: Any, name: str, destination: Dict[str, Any], tasks: Optional[List[Dict[str, Any]]] = None
+        ) -> Dict[str, Any]:
+    """Create an OnDemand S3-sourced flow, run it, return its execution record."""
+    create(client, name, destination, tasks)
+    return start(client, name)
 
 
 ROWS = [{"id": 1, "name": "Ada", "region": "eu", "score": 9.5, "active": True},
@@ -321,8 +333,9 @@ def test_s3_empty_source_writes_no_file(client, appflow_mock):
 
 def test_s3_records_marked_to_fail_are_put_failures(client, appflow_mock):
     seed(appflow_mock, ROWS)
+    create(client, "s3fail", s3_out())
     appflow_mock.fail_records("s3fail", lambda r: r["id"] == 2 and "rejected id 2")
-    rec = run(client, "s3fail", s3_out())
+    rec = start(client, "s3fail")
     assert rec["executionResult"]["errorInfo"]["putFailuresCount"] == 1
     (key,) = appflow_mock.list_objects("out-bucket")
     assert [r["id"] for r in lines(appflow_mock.get_object("out-bucket", key))] == [1, 3]
@@ -385,9 +398,10 @@ def test_moto_outside_parquet_and_error_bucket_in_moto():
         assert pq.read_table(pa.BufferReader(body)).column("id").to_pylist() == [1, 2, 3]
 
         make_profile(appflow, "Zendesk")
+        create(appflow, "moto-err", saas_out("Zendesk", object="tickets",
+                                             errorHandlingConfig={"bucketName": "err-bucket"}))
         emu.fail_records("moto-err", lambda r: r["id"] == 3)
-        rec = run(appflow, "moto-err", saas_out("Zendesk", object="tickets",
-                                                errorHandlingConfig={"bucketName": "err-bucket"}))
+        rec = start(appflow, "moto-err")
         key = f"moto-err/{rec['executionId']}/errors"
         assert [o["Key"] for o in s3.list_objects_v2(Bucket="err-bucket")["Contents"]] == [key]
         assert lines(s3.get_object(Bucket="err-bucket", Key=key)["Body"].read())[0]["record"]["id"] == 3
@@ -520,10 +534,11 @@ def test_saas_output_feeds_another_flow(client, appflow_mock):
 def test_error_bucket_receives_failed_records_as_json_lines(client, appflow_mock):
     make_profile(client, "Salesforce")
     appflow_mock.create_bucket("err-bucket")
-    appflow_mock.fail_records("errs", lambda r: "INVALID_FIELD: bad name" if r["name"] == "Bob" else None)
     seed(appflow_mock, ROWS)
-    rec = run(client, "errs", saas_out("Salesforce", object="Account", errorHandlingConfig={
+    create(client, "errs", saas_out("Salesforce", object="Account", errorHandlingConfig={
         "failOnFirstDestinationError": False, "bucketName": "err-bucket", "bucketPrefix": "failed"}))
+    appflow_mock.fail_records("errs", lambda r: "INVALID_FIELD: bad name" if r["name"] == "Bob" else None)
+    rec = start(client, "errs")
     eid = rec["executionId"]
     assert rec["executionResult"]["errorInfo"]["putFailuresCount"] == 1
     assert appflow_mock.list_objects("err-bucket") == [f"failed/errs/{eid}/errors"]
@@ -536,10 +551,11 @@ def test_error_bucket_receives_failed_records_as_json_lines(client, appflow_mock
 def test_fail_on_first_destination_error_ends_the_run(client, appflow_mock):
     make_profile(client, "Salesforce")
     appflow_mock.create_bucket("err-bucket")
-    appflow_mock.fail_records("first", lambda r: r["id"] == 2)
     seed(appflow_mock, ROWS)
-    rec = run(client, "first", saas_out("Salesforce", object="Account", errorHandlingConfig={
+    create(client, "first", saas_out("Salesforce", object="Account", errorHandlingConfig={
         "failOnFirstDestinationError": True, "bucketName": "err-bucket"}))
+    appflow_mock.fail_records("first", lambda r: r["id"] == 2)
+    rec = start(client, "first")
     assert rec["executionStatus"] == "Error"
     assert "failOnFirstDestinationError" in rec["executionResult"]["errorInfo"]["executionMessage"]
     # the record before the failure was written; the one after it never was
@@ -572,7 +588,7 @@ def test_warehouses_stage_csv_then_append_rows(client, appflow_mock, connector_t
     staged = appflow_mock.get_object("stage-bucket", key)
     assert staged.decode().splitlines()[0] == "id,name,region,score,active,extra"
     assert rec["executionResult"]["bytesWritten"] == len(staged)
-    assert appflow_mock.data.table(connector_type, "dest", "public.people") == ROWS
+    assert appflow_mock.warehouse_rows("dest", "public.people") == ROWS
     assert appflow_mock.destination_records("wh") == ROWS
 
 
@@ -582,7 +598,7 @@ def test_warehouse_without_its_intermediate_bucket_fails(client, appflow_mock):
     rec = run(client, "whx", saas_out("Redshift", object="t", intermediateBucketName="no-stage"))
     assert rec["executionStatus"] == "Error"
     assert "no-stage" in rec["executionResult"]["errorInfo"]["executionMessage"]
-    assert appflow_mock.data.table("Redshift", "dest", "t") == []
+    assert appflow_mock.warehouse_rows("dest", "t") == []
 
 
 def test_eventbridge_gets_one_event_per_record(client, appflow_mock):
@@ -590,7 +606,7 @@ def test_eventbridge_gets_one_event_per_record(client, appflow_mock):
     source_name = "aws.partner/appflow/test/123456789012/events"
     rec = run(client, "eb", saas_out("EventBridge", profile=None, object=source_name))
     assert rec["executionStatus"] == "Successful"
-    events = appflow_mock.data.events
+    events = appflow_mock.events()
     assert [e["detail"] for e in events] == ROWS[:2]
     assert all(e["source"] == source_name and e["detail-type"] for e in events)
 
@@ -599,14 +615,14 @@ def test_eventbridge_rejects_events_over_256kb(client, appflow_mock):
     seed(appflow_mock, [{"id": 1, "blob": "x" * (300 * 1024)}, {"id": 2}])
     rec = run(client, "ebig", saas_out("EventBridge", profile=None, object="aws.partner/appflow/x"))
     assert rec["executionResult"]["errorInfo"]["putFailuresCount"] == 1
-    assert [e["detail"] for e in appflow_mock.data.events] == [{"id": 2}]
+    assert [e["detail"] for e in appflow_mock.events()] == [{"id": 2}]
 
 
 def test_lookout_metrics_receives_the_records(client, appflow_mock):
     seed(appflow_mock, ROWS)
     rec = run(client, "lm", {"connectorType": "LookoutMetrics", "destinationConnectorProperties": {"LookoutMetrics": {}}})
     assert rec["executionStatus"] == "Successful"
-    assert appflow_mock.data.lookout == ROWS
+    assert appflow_mock.lookout_records() == ROWS
 
 
 # -- object stores ----------------------------------------------------------------------------------
@@ -631,12 +647,12 @@ def test_embedded_store_basics():
     assert store.list("b") == ["x/2", "y"]
 
 
-def test_current_store_follows_moto():
+def test_store_for_follows_moto():
     mock_aws = pytest.importorskip("moto").mock_aws
     embedded = EmbeddedStore()
-    assert current_store(embedded) is embedded
+    assert store_for(ACCOUNT, embedded) is embedded
     with mock_aws():
-        store = current_store(embedded)
+        store = store_for(ACCOUNT, embedded)
         assert isinstance(store, MotoStore)
         store.create_bucket("moto-bucket")
         store.put("moto-bucket", "k/1", b"v")
@@ -649,13 +665,13 @@ def test_current_store_follows_moto():
         store.delete("moto-bucket", "k/1")
         assert store.list("moto-bucket") == []
         assert MotoStore.client_for(store.account_id) is MotoStore.client_for(store.account_id)
-    assert current_store(embedded) is embedded
+    assert store_for(ACCOUNT, embedded) is embedded
 
 
 def test_moto_store_lists_past_one_page():
     mock_aws = pytest.importorskip("moto").mock_aws
     with mock_aws():
-        store = current_store(EmbeddedStore())
+        store = store_for(ACCOUNT, EmbeddedStore())
         store.create_bucket("many-bucket")
         for i in range(1005):
             store.put("many-bucket", f"k/{i:04d}", b"")
@@ -733,39 +749,18 @@ def test_csv_round_trip_fills_missing_fields_with_empty_text(records):
 
 # -- the sinks alone ----------------------------------------------------------------------------------
 
-class _Data:
-    """The slice of the data plane sinks use (RunData's names)."""
-
-    def __init__(self) -> None:
-        self.embedded = EmbeddedStore()
-        self.datasets: Dict[Any, List[Dict[str, Any]]] = {}
-        self.events: List[Dict[str, Any]] = []
-        self.lookout: List[Dict[str, Any]] = []
-
-    def store(self) -> EmbeddedStore:
-        return self.embedded
-
-    def dataset(self, connector_type: str, entity: str, profile: Optional[str] = None) -> List[Dict[str, Any]]:
-        return self.datasets.setdefault((connector_type, entity), [])
-
-    def table(self, connector_type: str, profile: Optional[str], name: str) -> List[Dict[str, Any]]:
-        return self.datasets.setdefault((connector_type, name), [])
-
-    def fail_record(self, record: Dict[str, Any]) -> Optional[str]:
-        return None
-
-
-def _ctx(destination: Dict[str, Any], data: _Data) -> Any:
-    from appflow_emu.simulator.core import RunContext
-
-    return RunContext(flow_name="f", execution_id="e", account_id="123456789012", region=REGION,
-                      started_at=1717247100.0, source={}, destination=destination, data=data)
+def _plan(destination: Dict[str, Any], data: DataPlane) -> RunPlan:
+    return RunPlan(flow_name="f", execution_id="e", account_id=ACCOUNT, region=REGION, started_at=1717247100.0,
+                   schema_version=1, source={}, destination=destination, task_list=[], tasks=None, data=data,
+                   store=data.embedded, source_scope=(ACCOUNT, REGION, None),
+                   destination_scope=(ACCOUNT, REGION, destination.get("connectorProfileName")),
+                   timestamp_field="updated_at")
 
 
 def test_s3_sink_uploads_files_as_they_fill():
     from appflow_emu.simulator.sinks import sink_for
 
-    data = _Data()
+    data = DataPlane()
     data.embedded.create_bucket("out-bucket")
     seen: List[List[str]] = []
 
@@ -776,7 +771,7 @@ def test_s3_sink_uploads_files_as_they_fill():
             yield {"i": i}
 
     dest = s3_out()
-    result = sink_for(dest).write(_ctx(dest, data), records(), [])
+    result = sink_for(dest).write(_plan(dest, data), records())
     assert seen == [[], ["exports/f/e/part-00000"], ["exports/f/e/part-00000", "exports/f/e/part-00001"]]
     assert result.objects == [f"exports/f/e/part-0000{i}" for i in range(3)]
     assert result.records_written == 2001
@@ -785,7 +780,7 @@ def test_s3_sink_uploads_files_as_they_fill():
 def test_a_run_failure_mid_stream_carries_what_was_written():
     from appflow_emu.simulator.sinks import sink_for
 
-    data = _Data()
+    data = DataPlane()
 
     def records():
         yield {"Id": "1"}
@@ -793,7 +788,7 @@ def test_a_run_failure_mid_stream_carries_what_was_written():
 
     dest = saas_out("Salesforce", object="Account")
     with pytest.raises(RunFailure) as caught:
-        sink_for(dest).write(_ctx(dest, data), records(), [])
+        sink_for(dest).write(_plan(dest, data), records())
     assert caught.value.result.records_written == 1  # type: ignore[attr-defined]
     assert caught.value.result.delivered == [{"Id": "1"}]  # type: ignore[attr-defined]
-    assert data.datasets[("Salesforce", "Account")] == [{"Id": "1"}]
+    assert data.dataset("Salesforce", "Account") == [{"Id": "1"}]

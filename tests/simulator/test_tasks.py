@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appflow_emu import mock_appflow
-from appflow_emu.simulator.core import RecordFailure, RunFailure
+from appflow_emu.simulator.plan import RecordFailure, RunFailure
 from appflow_emu.simulator.tasks import compile_tasks
 from tests.conftest import requires_enum_value, requires_member
 from tests.helpers import profile_request, s3_destination, salesforce_source
