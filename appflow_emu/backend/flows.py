@@ -10,7 +10,7 @@ import copy
 from typing import Any, Dict, List, Optional, Tuple
 
 from appflow_emu.backend import executions, runs, schedule_expressions, schedules
-from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.handlers import PartlyEncoded, handles, members_text
 from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.resources import Flow
 from appflow_emu.backend.runtime import Call, RegionState
@@ -177,6 +177,19 @@ def _profile_label(state: RegionState, config: Dict[str, Any]) -> Optional[str]:
     return profile.connector_label if profile is not None else None
 
 
+_DEFINITION = ("sourceFlowConfig", "destinationFlowConfigList", "triggerConfig", "tasks")
+
+
+def _definition_text(flow: Flow) -> str:
+    """The JSON text of the flow's definition members, encoded once per definition: create and
+    update give a flow new definition objects, and nothing changes them in place."""
+    parts = (flow.source, flow.destinations, flow.trigger_config, flow.tasks)
+    cached = flow.definition_json
+    if cached is None or any(a is not b for a, b in zip(cached[0], parts)):
+        cached = flow.definition_json = (parts, members_text(dict(zip(_DEFINITION, parts))))
+    return cached[1]
+
+
 def describe(flow: Flow) -> Dict[str, Any]:
     out: Dict[str, Any] = {
         "flowArn": flow.arn,
@@ -204,7 +217,7 @@ def describe(flow: Flow) -> Dict[str, Any]:
     last = executions.last_run_details(flow)
     if last is not None:
         out["lastRunExecutionDetails"] = last
-    return out
+    return PartlyEncoded(out, _DEFINITION, _definition_text(flow))
 
 
 def summary(flow: Flow) -> Dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class Secret:
@@ -96,6 +96,8 @@ class Flow:
     destination_label: Optional[str] = None
     executions: List[Execution] = field(default_factory=list)  # oldest first
     active: List[Execution] = field(default_factory=list)  # runs InProgress or CancelStarted
+    # (the definition objects, their JSON text): describe_flow encodes a definition once
+    definition_json: Optional[Tuple[Tuple[Any, ...], str]] = field(default=None, repr=False, compare=False)
 
     @property
     def trigger_type(self) -> str:

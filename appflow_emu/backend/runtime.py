@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import random
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
@@ -37,6 +36,16 @@ DEFAULT_CALLER_ARN = "arn:aws:iam::{account}:user/appflow-emu"
 def current_account_id() -> str:
     """Like moto: ``MOTO_ACCOUNT_ID`` picks the account, so ARNs line up with moto's resources."""
     return os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+
+
+_VERSION_4 = (4 << 76) | (0x8000 << 48)  # the version and variant bits of a version 4 UUID
+_VERSION_4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+
+
+def _uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object (hot path)."""
+    h = "%032x" % ((bits & _VERSION_4_MASK) | _VERSION_4)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass
@@ -165,7 +174,7 @@ class Runtime:
     # -- ids (deterministic from the seed) ---------------------------------------------------
     def new_uuid(self) -> str:
         with self.lock:
-            return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            return _uuid4_text(self._ids.getrandbits(128))
 
     def random_chars(self, n: int, alphabet: str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") -> str:
         with self.lock:
@@ -173,7 +182,7 @@ class Runtime:
 
     def new_request_id(self) -> str:
         with self.lock:
-            return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+            return _uuid4_text(self._request_ids.getrandbits(128))
 
     def caller_for(self, account_id: str) -> str:
         return self.caller_arn.replace("{account}", account_id)

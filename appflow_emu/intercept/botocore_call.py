@@ -12,7 +12,7 @@ from botocore.parsers import create_parser
 
 from appflow_emu.backend.runtime import Runtime, current_account_id
 from appflow_emu.intercept.dispatch import find_operation, handle
-from appflow_emu.model.operation_specs import spec
+from appflow_emu.model.operation_specs import OperationSpec, spec
 
 DEFAULT_URL = "https://appflow.amazonaws.com/"
 
@@ -33,6 +33,7 @@ class BotocoreResponder:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._local = threading.local()  # botocore's parsers keep state: one per thread
+        self._specs: Dict[str, OperationSpec] = {}
 
     def _parser(self) -> Any:
         parser = getattr(self._local, "parser", None)
@@ -43,7 +44,9 @@ class BotocoreResponder:
     def __call__(self, model: Any, params: Dict[str, Any], context: Any,
                  request_signer: Any) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
         # botocore names the operation; only URI labels (the tags operations) need the path.
-        op = spec(model.name)
+        op = self._specs.get(model.name)
+        if op is None:
+            op = self._specs[model.name] = spec(model.name)
         labels: Dict[str, str] = {}
         if op.uri_members:
             found = find_operation(params.get("method", "POST"), params.get("url_path", "/"))
@@ -52,7 +55,7 @@ class BotocoreResponder:
         region = (context or {}).get("client_region") or getattr(request_signer, "region_name", None) or "us-east-1"
         status, headers, body = handle(
             self.runtime, op, labels, params.get("query_string"), params.get("body") or b"",
-            current_account_id(), region,
+            current_account_id(), region, prune=False,  # botocore's parser reads only what the model has
         )
         http = AWSResponse(params.get("url", DEFAULT_URL), status, headers, _Body(body))
         parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)

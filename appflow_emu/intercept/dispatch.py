@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
 from appflow_emu.backend import HANDLERS
+from appflow_emu.backend.handlers import PartlyEncoded, encode_answer, encode_json
 from appflow_emu.backend.runtime import Call, Runtime
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.model.errors import AppFlowError, EmulatorError
@@ -18,13 +20,30 @@ from appflow_emu.model.validate import format_errors, format_path
 
 Response = Tuple[int, Dict[str, str], bytes]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+_loads = json.JSONDecoder().decode
 _dumps_sorted = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+
+
+class _DateHeader:
+    """The ``date`` header's text, made once per second (it changes no more often)."""
+
+    second = -1.0
+    text = ""
+
+
+def _date() -> str:
+    now = time.time()
+    cached = _DateHeader
+    if now // 1 != cached.second:
+        cached.text, cached.second = formatdate(now, usegmt=True), now // 1
+    return cached.text
 
 
 def _headers(request_id: str, body: bytes) -> Dict[str, str]:
     return {
-        "date": formatdate(usegmt=True),
+        "date": _date(),
         "content-type": "application/json",
         "content-length": str(len(body)),
         "x-amzn-requestid": request_id,
@@ -32,7 +51,7 @@ def _headers(request_id: str, body: bytes) -> Dict[str, str]:
 
 
 def error_response(runtime: Runtime, code: str, message: str) -> Response:
-    body = _dumps({"message": message}).encode()
+    body = encode_json({"message": message}).encode()
     headers = _headers(runtime.new_request_id(), body)
     headers["x-amzn-errortype"] = code
     status = error_statuses().get(code)
@@ -71,6 +90,16 @@ def _idempotent(state: Any, name: str, token: str, call: Call, params: Dict[str,
     return result
 
 
+def _pruned(op: OperationSpec, result: Dict[str, Any]) -> Dict[str, Any]:
+    """The answer without the members the installed model lacks (a partly encoded answer keeps
+    its encoded text when nothing was dropped)."""
+    if type(result) is PartlyEncoded:
+        plain = dict(result)
+        pruned = op.prune_output(plain)
+        return result if pruned is plain else pruned  # type: ignore[no-any-return]
+    return op.prune_output(result)  # type: ignore[no-any-return]
+
+
 def find_operation(method: str, path: str) -> Optional[Tuple[OperationSpec, Dict[str, str]]]:
     found = route(method, path)
     if found is None:
@@ -86,13 +115,19 @@ def handle(
     body: bytes,
     account_id: str,
     region: str,
+    prune: bool = True,
 ) -> Response:
     """Answer one request for ``op``. AppFlowError becomes an AWS-shaped error response; any
-    other exception is a bug in the emulator and becomes an EmulatorError naming it."""
+    other exception is a bug in the emulator and becomes an EmulatorError naming it.
+
+    ``prune``: drop response members the installed model lacks (handlers answer in the newest
+    model's shape; see model/prune.py). A caller whose client parses the answer with the installed
+    model may skip it: botocore's parser reads only the members the model has, so what the user
+    gets is the same either way. Strict mode always prunes, then checks."""
     try:
         try:
-            params = json.loads(body) if body else {}
-        except ValueError:
+            params = _loads(body.decode("utf-8")) if body and body != b"{}" else {}
+        except ValueError:  # not UTF-8, or not JSON
             raise AppFlowError("ValidationException", "Could not parse the request body as JSON.")
         if type(params) is not dict:
             raise AppFlowError("ValidationException", "The request body must be a JSON object.")
@@ -118,14 +153,15 @@ def handle(
                 result = handler(call, params)
             else:
                 result = _idempotent(state, op.name, token, call, params, handler)
-        result = op.prune_output(result)
+        if prune or runtime.strict:
+            result = _pruned(op, result)
         if runtime.strict and op.check_output is not None:
             errors = []
-            op.check_output(result, None, errors)
+            op.check_output(dict(result) if type(result) is PartlyEncoded else result, None, errors)
             if errors:
                 where = "; ".join(f"{format_path(p)}: {c}" for p, c, _, _ in errors)
                 raise EmulatorError(f"appflow_emu produced an invalid {op.name} response: {where}")
-        out = _dumps(result).encode()
+        out = encode_answer(result).encode()
     except AppFlowError as exc:
         return error_response(runtime, exc.code, exc.message)
     except EmulatorError:
