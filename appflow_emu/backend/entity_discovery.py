@@ -263,10 +263,8 @@ def _implementation(call: Call, p: Dict[str, Any]) -> Tuple[Optional[str], Any]:
     profile = _profile(call, p)
     if profile is None:
         return None, None
-    label = profile.connector_label
     state = call.state
-    if not label or label not in state.registrations:
-        state.registration(str(label))  # raises ResourceNotFoundException
+    label = state.registration(str(profile.connector_label)).label  # ResourceNotFoundException if gone
     found = state.connector_implementations.get(label)
     if found is None:
         found = DatasetConnector(call.runtime.data, profile_scope(state, profile.name))

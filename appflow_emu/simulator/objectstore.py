@@ -11,6 +11,9 @@ import sys
 import threading
 from typing import Any, Dict, List, Protocol, runtime_checkable
 
+import botocore.session
+from botocore.config import Config
+
 
 @runtime_checkable
 class ObjectStore(Protocol):
@@ -130,9 +133,6 @@ class MotoStore:
         with cls._clients_lock:
             client = cls._clients.get(account_id)
             if client is None:
-                import botocore.session
-                from botocore.config import Config
-
                 session = botocore.session.Session()
                 client = session.create_client(
                     "s3", region_name="us-east-1", aws_access_key_id=_FAKE_KEY,
