@@ -9,6 +9,7 @@ wrong kind raise ``TypeError``/``ValueError`` saying what was expected.
 """
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from typing import (
@@ -41,6 +42,7 @@ from appflow_emu.intercept.botocore_call import BotocoreResponder
 from appflow_emu.model.errors import AmbiguousNameError, NotFoundError, listing
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
+from appflow_emu.simulator.sinks import WarehouseSink, sink_for
 
 Record = Dict[str, Any]
 RecordPredicate = Callable[[Record], Any]
@@ -271,10 +273,11 @@ class Emulator:
         if check_fields:
             self._check_fields(ct, entity, rows, scope)
         self._runtime.data.seed(ct, entity, rows, scope)
+        seeded = self._runtime.data.dataset(ct, entity, scope)
         now = self._runtime.now()
         for state in states:
             with state.lock:
-                run_event_flows(self._runtime, state, ct, entity, profile, rows, now)
+                run_event_flows(self._runtime, state, ct, entity, seeded, rows, now)
 
     def _check_fields(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
         known = self._runtime.entity(connector_type, entity, scope[:2] if scope is not None else None)
@@ -345,11 +348,11 @@ class Emulator:
         """Put an object (the bucket is created if needed); a str body is UTF-8 encoded."""
         if not isinstance(body, (bytes, bytearray, str)):
             raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
+        bucket, key = _text_arg("bucket", bucket), _text_arg("key", key)  # checked before anything changes
         store = self._runtime.store()
-        bucket = _text_arg("bucket", bucket)
         if not store.bucket_exists(bucket):
             store.create_bucket(bucket)
-        store.put(bucket, _text_arg("key", key), body.encode() if isinstance(body, str) else bytes(body))
+        store.put(bucket, key, body.encode() if isinstance(body, str) else bytes(body))
 
     def _bucket(self, bucket: str) -> Any:
         store = self._runtime.store()
@@ -401,6 +404,10 @@ class Emulator:
         (``[]`` when none were)."""
         state = self._profile_state(profile, region, account_id)
         ct = state.profiles.view()[profile].connector_type
+        if not isinstance(sink_for({"connectorType": ct}), WarehouseSink):
+            raise ValueError(f"connector profile {profile!r} is a {ct} profile, not a warehouse (Redshift, "
+                             f"Snowflake): a SaaS destination's records are in source_records, and every "
+                             f"destination's in destination_records")
         rows = self._runtime.data.table(ct, (state.account_id, state.region, profile), _text_arg("table", table))
         with self._runtime.data.lock:
             return [dict(r) for r in rows]
@@ -470,8 +477,7 @@ class Emulator:
         :class:`appflow_emu.CustomConnectorImplementation` and :class:`appflow_emu.InMemoryConnector`.
         ``None`` unplugs it; without one the label reads and writes the ``CustomConnector``
         datasets. Unregistering the connector unplugs it too."""
-        if not isinstance(label, str) or not label:
-            raise ValueError(f"the connector label must be a non-empty string, got {label!r}")
+        label = _text_arg("the connector label", label)
         if implementation is not None:
             check_implementation(implementation)
         state = self._resolve("registered connector", label, region, account_id,
@@ -496,6 +502,8 @@ class Emulator:
             seconds = float(delta)
         else:
             raise TypeError(f"delta must be a timedelta or seconds, got {delta!r}")
+        if not math.isfinite(seconds):
+            raise ValueError(f"delta must be a finite duration, got {delta!r}")
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._runtime.clock_offset += seconds

@@ -91,6 +91,9 @@ class MockAppFlow:
 
                 options = {**DEFAULTS, **self._asked}
                 emulator = Emulator(**options)
+                # What the emulator runs with (strict=None means "from APPFLOW_EMU_STRICT"): an inner
+                # mock asking for the same joins.
+                options["strict"] = emulator.strict
                 _provide_credentials()
                 hook.activate(emulator._responder)
                 running.emulator, running.options = emulator, options

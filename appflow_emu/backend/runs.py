@@ -10,7 +10,7 @@ or registrations itself.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from appflow_emu.backend.resources import Execution, Flow
 from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
@@ -149,14 +149,16 @@ def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger
 
 
 def run_event_flows(runtime: Runtime, state: RegionState, connector_type: str, entity: str,
-                    profile: Optional[str], changed: List[Dict[str, Any]], now: float) -> None:
-    """Event-triggered flows of this account and region whose source is this entity (through this
-    profile, when one is named) run on the changed records."""
+                    seeded: List[Record], changed: List[Record], now: float) -> None:
+    """Records were just added to the dataset ``seeded``: the active Event-triggered flows of this
+    account and region whose source reads that very dataset (see simulator/dataplane.py: a flow
+    reads the most specific one that exists for its profile) run on the changed records."""
+    data = runtime.data
     for flow in list(state.flows):
         if flow.trigger_type != "Event" or flow.status != "Active":
             continue
         if flow.source_type != connector_type or entity_of(flow.source) != entity:
             continue
-        if profile is not None and flow.source.get("connectorProfileName") != profile:
-            continue
-        execute(runtime, state, flow, now, "Event", changed=changed)
+        reads = data.dataset(connector_type, entity, profile_scope(state, flow.source.get("connectorProfileName")))
+        if reads is seeded:
+            execute(runtime, state, flow, now, "Event", changed=changed)
