@@ -13,11 +13,13 @@ boolean, a point in time or JSON. Sources, tasks, file writers and sinks all cal
   (midnight UTC), times (milliseconds since midnight), ISO-8601 text, and epoch numbers or numeric
   strings, read as **milliseconds when** ``|n| >= 1e11`` (after March 1973 in milliseconds; before
   5138 in seconds) and as seconds below.
-- JSON (:func:`json_text`): compact, field order kept, NaN and infinities as ``null``.
+- JSON (:func:`json_text`): compact, field order kept, NaN and infinities as ``null``; datetimes,
+  dates, times and bytes as their text above; Decimals as integers when integral, else as floats
+  (one too long for an integer's text or too large for a double: its text).
 
 ISO-8601 text is parsed the same on every supported Python (``datetime.fromisoformat`` accepts
-less before 3.11): ``2024-06-01``, ``2024-06-01T13:05``, ``2024-06-01 13:05:07.5``, with ``Z``,
-``+00:00`` or ``+0000``.
+less before 3.11): ``2024-06-01``, ``2024-06-01T13:05``, ``2024-06-01 13:05:07.5`` (a fraction of
+any length, cut to microseconds), a time with ``Z``, ``+00:00``, ``+0000`` or ``+00``.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ MS_THRESHOLD = 1e11  # epoch numbers at least this large are milliseconds, small
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MS = timedelta(milliseconds=1)
 _MAX_SAFE = 9007199254740992.0  # 2**53: beyond it a float cannot hold every integer
+_INT_DIGITS = 4000  # integral Decimals with more digits are not written as ints (Python limits int text to 4300)
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -51,9 +54,13 @@ def json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date, time)):
         return iso(value)
     if isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
+        if not value.is_finite():
+            return float(value)  # json_text writes null
+        if value == value.to_integral_value() and value.adjusted() < _INT_DIGITS:
             return int(value)
-        return float(value)
+        as_float = float(value)
+        # finite, but too long for an int's text (Python's limit) or too large for a double: its text
+        return as_float if as_float - as_float == 0.0 else str(value)
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, (set, frozenset, tuple)):
@@ -190,13 +197,15 @@ def to_bool(v: Any) -> Optional[bool]:
 
 # -- points in time --------------------------------------------------------------------------------
 
+# A zone designator belongs to a time: "2024-06-01+02:00" is not a date in zone +02:00 (Python's
+# fromisoformat reads it as 02:00 with "+" for "T"), so it is rejected. ASCII digits only.
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?)?\Z",
-    re.IGNORECASE,
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"(Z|[+-]\d{2}(?::?\d{2})?)?)?\Z",
+    re.IGNORECASE | re.ASCII,
 )
-_TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\Z")
+_TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\Z", re.ASCII)
 
 
 def _offset(text: Optional[str]) -> timezone:

@@ -8,8 +8,9 @@ used by every dataset-backed sink and by ``InMemoryConnector``.
 - ``DELETE`` removes the stored record with the same id values; none is a failed record.
 
 UPSERT, UPDATE and DELETE need id fields, and a record with no value for any of them fails. Id
-values are compared as they are (nested values by their JSON text). When several stored records
-share id values, the first one is the one updated or deleted.
+values are compared as they are (nested values by their JSON text; a nested value never equals a
+string). When several stored records share id values, the first one is the one updated or
+deleted; once it is deleted, the next one is the first (in the same batch too).
 """
 from __future__ import annotations
 
@@ -22,9 +23,28 @@ from appflow_emu.simulator.values import json_default
 WRITE_OPERATIONS = ("INSERT", "UPSERT", "UPDATE", "DELETE")
 
 
+class _Nested:
+    """A nested id value, by its JSON text: equal only to another nested value with that text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any) -> None:
+        self.text = json.dumps(value, sort_keys=True, default=json_default)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Nested and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, default=json_default)
+        return _Nested(value)
+    try:
+        hash(value)
+    except TypeError:  # another unhashable value (a set...): by its JSON text too
+        return _Nested(value)
     return value
 
 
@@ -37,11 +57,12 @@ class DatasetWriter:
         self.entity = entity
         self.operation = operation.upper()
         self.id_fields = list(id_fields)
-        self._index: Dict[Tuple[Any, ...], Record] = {}
+        # id values -> the stored records that have them, in dataset order (the first is written)
+        self._index: Dict[Tuple[Any, ...], List[Record]] = {}
         self._deleted: set = set()
         if self.id_fields:
             for stored in dataset:
-                self._index.setdefault(self._key(stored), stored)
+                self._index.setdefault(self._key(stored), []).append(stored)
 
     def _key(self, record: Record) -> Tuple[Any, ...]:
         return tuple(_hashable(record.get(f)) for f in self.id_fields)
@@ -53,24 +74,27 @@ class DatasetWriter:
             stored = dict(record)
             self.dataset.append(stored)
             if self.id_fields:
-                self._index.setdefault(self._key(stored), stored)
+                self._index.setdefault(self._key(stored), []).append(stored)
             return None
         if not self.id_fields:
             return f"{op} needs idFieldNames"
         key = self._key(record)
         if all(v is None for v in key):
             return f"{op} needs a value for {', '.join(self.id_fields)}"
-        existing = self._index.get(key)
-        if existing is None:
+        matches = self._index.get(key)
+        if not matches:
             if op == "UPSERT":
                 stored = dict(record)
                 self.dataset.append(stored)
-                self._index[key] = stored
+                self._index[key] = [stored]
                 return None
             where = ", ".join(f"{f}={record.get(f)!r}" for f in self.id_fields)
             return f"No {self.entity} record with {where} to {op.lower()}"
+        existing = matches[0]
         if op == "DELETE":
-            del self._index[key]
+            del matches[0]
+            if not matches:
+                del self._index[key]
             self._deleted.add(id(existing))
         else:  # UPSERT or UPDATE of a stored record
             existing.update(record)
