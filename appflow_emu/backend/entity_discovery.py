@@ -22,10 +22,10 @@ from appflow_emu.backend.resources import ConnectorProfile
 from appflow_emu.backend.runtime import Call, profile_scope
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
 from appflow_emu.catalog.entities import Entity, Field
-from appflow_emu.catalog.operators import field_operators
+from appflow_emu.catalog.operators import DATETIME_TYPES, field_operators
 from appflow_emu.model.errors import (
     AppFlowError,
-    callable_name,
+    connector_failed_text,
     credentials_rejected,
     not_found,
     source_bucket_missing_text,
@@ -62,7 +62,7 @@ def describe_field(f: ConnectorFacts, spec: Field, destination: Optional[bool] =
                                "filterOperators": field_operators(spec.field_type, f.operators)}
     if spec.values:
         details["supportedValues"] = list(spec.values)
-    if has["supportedDateFormat"] and spec.field_type.lower() in ("datetime", "timestamp"):
+    if has["supportedDateFormat"] and spec.field_type.lower() in DATETIME_TYPES:
         details["supportedDateFormat"] = DATE_FORMAT
     out: Dict[str, Any] = {"identifier": spec.identifier, "label": spec.label}
     if has["isPrimaryKey"]:
@@ -272,9 +272,7 @@ def _implementation(call: Call, p: Dict[str, Any]) -> Tuple[Optional[str], Any]:
 
 
 def _connector_error(label: str, method: Any, what: str, error: Exception) -> AppFlowError:
-    return AppFlowError("ConnectorServerException",
-                        f"The custom connector {label} failed to {what}: {type(error).__name__}: {error} "
-                        f"(raised by {callable_name(method)})")
+    return AppFlowError("ConnectorServerException", connector_failed_text(label, what, error, method))
 
 
 def _custom_entities(call: Call, p: Dict[str, Any], entities_path: Optional[str]) -> List[Dict[str, Any]]:

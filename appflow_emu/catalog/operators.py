@@ -26,6 +26,7 @@ FLOAT_TYPES: FrozenSet[str] = frozenset({"double", "float", "decimal", "number",
 NUMERIC_TYPES: FrozenSet[str] = INT32_TYPES | INT64_TYPES | FLOAT_TYPES
 BOOLEAN_TYPES: FrozenSet[str] = frozenset({"boolean", "bool"})
 TEMPORAL_TYPES: FrozenSet[str] = frozenset({"date", "datetime", "timestamp", "time"})
+DATETIME_TYPES: FrozenSet[str] = frozenset({"datetime", "timestamp"})  # a date and a time of day: supportedDateFormat
 TEXT_TYPES: FrozenSet[str] = frozenset({"string", "str", "text", "varchar", "char", "id", "reference", "picklist",
                                         "multipicklist", "textarea", "email", "phone", "url", "combobox",
                                         "encryptedstring"})

@@ -137,6 +137,13 @@ def destination_bucket_missing_text(what: str, bucket: str) -> str:
             f"(S3 error: NoSuchBucket: The specified bucket does not exist)")
 
 
+def connector_failed_text(label: str, what: str, error: BaseException, method: Any) -> str:
+    """A plugged-in custom connector's method raised: said by discovery (ConnectorServerException)
+    and by a run (its executionMessage). The fault is the connector's: its method is named."""
+    return (f"The custom connector {label} failed to {what}: {type(error).__name__}: {error} "
+            f"(raised by {callable_name(method)})")
+
+
 def source_bucket_missing_text(bucket: str) -> str:
     """An S3 source bucket (or an S3 entity) that does not exist. [guess]"""
     return f"The S3 bucket {bucket} does not exist or is not accessible."

@@ -25,7 +25,7 @@ import threading
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Protocol, Tuple, runtime_checkable
 
 from appflow_emu.catalog.operators import NO_OP, PROJECTION
-from appflow_emu.model.errors import callable_name
+from appflow_emu.model.errors import connector_failed_text
 from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, Scope, Tally, callback_failure
 from appflow_emu.simulator.values import common_field_type
 from appflow_emu.simulator.writes import apply_write
@@ -162,8 +162,7 @@ class DatasetConnector(InMemoryConnector):
 
 def _connector_failure(bound: ConnectorBinding, method: Any, what: str, error: Exception) -> RunFailure:
     """The implementation raised: the run ends in Error, naming the connector and its method."""
-    return RunFailure(f"The custom connector {bound.label} failed to {what}: {type(error).__name__}: {error} "
-                      f"(raised by {callable_name(method)})")
+    return RunFailure(connector_failed_text(bound.label, what, error, method))
 
 
 def read_filters(tasks: List[Dict[str, Any]], window: Tuple[Optional[float], Optional[float]],
