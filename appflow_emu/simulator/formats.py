@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from decimal import Decimal
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -40,18 +41,51 @@ def looks_like_json(body: bytes, file_type: str = "") -> bool:
     return body.lstrip()[:1] in (b"{", b"[")
 
 
+# Before Python 3.11 the csv module can neither read nor write NUL, which 3.11 and later write as
+# any other character (unquoted). There, NUL crosses csv as a stand-in character the text does not
+# hold and that csv never quotes, and comes back after: the same bytes on every Python.
+_CSV_TAKES_NUL = sys.version_info >= (3, 11)
+
+
+def _stand_in(text: str) -> str:
+    """A private-use character absent from ``text``."""
+    for code in range(0xE000, 0xF900):
+        if chr(code) not in text:
+            return chr(code)
+    raise RunFailure("The CSV text uses every private-use character: its NUL characters cannot be handled")
+
+
 def read_csv(body: bytes) -> Iterator[Record]:
     """Records from CSV with a header row; every value is a string (as AppFlow reads CSV).
     Blank lines are skipped; a short row leaves the missing fields out, extra cells are dropped."""
-    reader = csv.reader(io.StringIO(_text(body, "CSV"), newline=""))
+    text = _text(body, "CSV")
+    nul = None
+    if not _CSV_TAKES_NUL and "\x00" in text:
+        nul = _stand_in(text)
+        text = text.replace("\x00", nul)
+    reader = csv.reader(io.StringIO(text, newline=""))
     header: Optional[List[str]] = None
     for row in reader:
         if not row:
             continue
+        if nul is not None:
+            row = [cell.replace(nul, "\x00") for cell in row]
         if header is None:
             header = [h.strip() for h in row]
             continue
         yield {name: value for name, value in zip(header, row)}
+
+
+def _csv_row(row: List[str], quoting: int = csv.QUOTE_MINIMAL) -> str:
+    """One row of CSV text, ``\n``-terminated (NUL included, on every Python)."""
+    out = io.StringIO(newline="")
+    nul = None
+    if not _CSV_TAKES_NUL and any("\x00" in cell for cell in row):
+        nul = _stand_in("".join(row))
+        row = [cell.replace("\x00", nul) for cell in row]
+    csv.writer(out, lineterminator="\n", quoting=quoting).writerow(row)
+    text = out.getvalue()
+    return text if nul is None else text.replace(nul, "\x00")
 
 
 def read_jsonl(body: bytes) -> Iterator[Record]:
@@ -188,7 +222,10 @@ class CsvWriter(FileWriter):
             self._segments.append([width, []])
             self._width = width
         joined = ",".join(row)
-        (self._quote_all if "\r" in joined else self._writer).writerow(row)
+        if not _CSV_TAKES_NUL and "\x00" in joined:
+            self.write(_csv_row(row, csv.QUOTE_ALL if "\r" in joined else csv.QUOTE_MINIMAL))
+        else:
+            (self._quote_all if "\r" in joined else self._writer).writerow(row)
         self._size += len(joined) + 1
         self.records += 1
 
@@ -201,10 +238,8 @@ class CsvWriter(FileWriter):
         self._close_chunk()
         width = len(self._fields)
         header = list(self._fields)
-        out = io.StringIO(newline="")
-        quoting: Any = csv.QUOTE_ALL if any("\r" in h for h in header) else csv.QUOTE_MINIMAL
-        csv.writer(out, lineterminator="\n", quoting=quoting).writerow(header)
-        parts: List[bytes] = [out.getvalue().encode("utf-8")]
+        quoting = csv.QUOTE_ALL if any("\r" in h for h in header) else csv.QUOTE_MINIMAL
+        parts: List[bytes] = [_csv_row(header, quoting).encode("utf-8")]
         for seg_width, chunks in self._segments:
             pad = "," * (width - seg_width)
             for chunk in chunks:
@@ -217,6 +252,10 @@ class CsvWriter(FileWriter):
 
 def _pad_rows(chunk: str, pad: str) -> str:
     """Add empty trailing cells to every row of CSV text whose cells may hold quoted newlines."""
+    nul = None
+    if not _CSV_TAKES_NUL and "\x00" in chunk:
+        nul = _stand_in(chunk)
+        chunk = chunk.replace("\x00", nul)
     rows = list(csv.reader(io.StringIO(chunk, newline="")))
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
@@ -224,7 +263,8 @@ def _pad_rows(chunk: str, pad: str) -> str:
     extra = [""] * len(pad)
     for row in rows:
         (quote_all if any("\r" in c for c in row) else writer).writerow(row + extra)
-    return out.getvalue()
+    text = out.getvalue()
+    return text if nul is None else text.replace(nul, "\x00")
 
 
 def _require_pyarrow() -> Any:
