@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
 
 
 def now() -> float:
@@ -11,6 +10,3 @@ def now() -> float:
     the emulator records is never before a time the caller read just before calling."""
     return math.ceil(time.time() * 1000) / 1000
 
-
-def to_datetime(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)

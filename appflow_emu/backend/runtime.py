@@ -101,9 +101,6 @@ class RegionState:
             raise registration_not_found(label)
         return found
 
-    def faults_of(self, flow_name: str) -> Optional[FlowFaults]:
-        return self.faults.get(flow_name)
-
     def __repr__(self) -> str:
         return (f"<RegionState {self.account_id}/{self.region}: {len(self.profiles)} profiles, "
                 f"{len(self.flows)} flows, {len(self.registrations)} registered connectors>")

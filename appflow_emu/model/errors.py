@@ -7,9 +7,9 @@
 - :class:`NotFoundError` and :class:`AmbiguousNameError` are the handle's: a verb named a flow,
   profile, connector label, execution, bucket or object that does not exist, or that exists in
   several accounts and regions.
-- :class:`CallbackError` is an exception raised by the user's own code that the emulator called (a
-  ``fail_records`` predicate, a plugged-in custom connector): it names the callback, so the fault
-  is not blamed on the library.
+- An exception raised by the user's own code that the emulator called (a ``fail_records``
+  predicate, a plugged-in custom connector) is reported with a message naming the callback
+  (:func:`callable_name`), so the fault is not blamed on the library.
 
 Texts said in more than one place (an API error and a run's error message, say) are written once
 here, so the two cannot drift apart.
@@ -65,19 +65,6 @@ class NotFoundError(KeyError):
 class AmbiguousNameError(LookupError):
     """A handle verb named something that exists in several accounts or regions: pass
     ``region=`` (and ``account_id=``) to say which."""
-
-
-class CallbackError(Exception):
-    """An exception raised inside the user's own code that the emulator called.
-
-    ``callback`` names it (``"fail_records predicate test_x.<locals>.<lambda> of flow f"``);
-    ``__cause__`` is the original exception.
-    """
-
-    def __init__(self, callback: str, error: BaseException) -> None:
-        self.callback = callback
-        self.error = error
-        super().__init__(f"{callback} raised {type(error).__name__}: {error}")
 
 
 def callable_name(fn: Any) -> str:

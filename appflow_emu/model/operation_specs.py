@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from botocore.model import OperationModel
 
 from appflow_emu.model.prune import output_pruner
-from appflow_emu.model.service import operation_model, operation_names
+from appflow_emu.model.service import operation_model
 from appflow_emu.model.validate import Check, input_check, output_check
 
 
@@ -72,7 +72,3 @@ def spec(name: str) -> OperationSpec:
         idempotency_member=token,
         prune_output=output_pruner(op.output_shape) if op.output_shape is not None else (lambda value: value),
     )
-
-
-def all_specs() -> List[OperationSpec]:
-    return [spec(n) for n in operation_names()]

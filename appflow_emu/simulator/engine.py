@@ -7,7 +7,6 @@ the emulator and surfaces as EmulatorError (intercept/dispatch.py).
 """
 from __future__ import annotations
 
-import io
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from appflow_emu.simulator import formats, sources
@@ -86,9 +85,7 @@ class DeliveredObjects:
         for key in self.keys:
             body = self.store.get(self.bucket, key)
             if self.file_format == "PARQUET":
-                import pyarrow.parquet as pq  # present: it wrote the file (an optional dependency)
-
-                out.extend(pq.read_table(io.BytesIO(body)).to_pylist())
+                out.extend(formats.read_parquet(body))
             elif self.file_format == "CSV":
                 out.extend(formats.read_csv(body))
             else:

@@ -76,7 +76,7 @@ def read_csv(body: bytes) -> Iterator[Record]:
         yield {name: value for name, value in zip(header, row)}
 
 
-def _csv_row(row: List[str], quoting: int = csv.QUOTE_MINIMAL) -> str:
+def _csv_row(row: List[str], quoting: Any = csv.QUOTE_MINIMAL) -> str:
     """One row of CSV text, ``\n``-terminated (NUL included, on every Python)."""
     out = io.StringIO(newline="")
     nul = None
@@ -274,6 +274,14 @@ def _require_pyarrow() -> Any:
     except ImportError:
         raise RunFailure(PARQUET_MISSING) from None
     return pyarrow
+
+
+def read_parquet(body: bytes) -> List[Record]:
+    """Records from a Parquet file (pyarrow, the optional extra)."""
+    _require_pyarrow()
+    import pyarrow.parquet as pq  # an optional dependency, present: checked just above
+
+    return list(pq.read_table(io.BytesIO(body)).to_pylist())
 
 
 class ParquetWriter(FileWriter):
