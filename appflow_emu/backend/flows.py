@@ -10,7 +10,7 @@ import copy
 from typing import Any, Dict, List, Optional, Tuple
 
 from appflow_emu.backend import executions, runs, schedule_expressions, schedules
-from appflow_emu.backend.handlers import PartlyEncoded, handles, members_text
+from appflow_emu.backend.handlers import PartlyEncoded, encode_json, encoded_once, handles, members_text
 from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.resources import Flow
 from appflow_emu.backend.runtime import Call, RegionState
@@ -184,10 +184,7 @@ def _definition_text(flow: Flow) -> str:
     """The JSON text of the flow's definition members, encoded once per definition: create and
     update give a flow new definition objects, and nothing changes them in place."""
     parts = (flow.source, flow.destinations, flow.trigger_config, flow.tasks)
-    cached = flow.definition_json
-    if cached is None or any(a is not b for a, b in zip(cached[0], parts)):
-        cached = flow.definition_json = (parts, members_text(dict(zip(_DEFINITION, parts))))
-    return cached[1]
+    return encoded_once(flow.json_cache, "definition", parts, lambda: members_text(dict(zip(_DEFINITION, parts))))
 
 
 def describe(flow: Flow) -> Dict[str, Any]:
@@ -246,6 +243,15 @@ def summary(flow: Flow) -> Dict[str, Any]:
     return out
 
 
+def summary_text(flow: Flow) -> str:
+    """:func:`summary`'s JSON text, encoded once per version of what it shows."""
+    last = flow.executions[-1] if flow.executions else None
+    parts = (flow.status, flow.last_updated_at, flow.last_updated_by, flow.description, flow.tags,
+             flow.source_label, flow.destination_label, flow.source, flow.destinations, flow.trigger_config,
+             last, last.status if last else None, last.result if last else None)
+    return encoded_once(flow.json_cache, "summary", parts, lambda: encode_json(summary(flow)))
+
+
 @handles("CreateFlow")
 def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
@@ -291,7 +297,7 @@ def describe_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 @handles("ListFlows")
 def list_flows(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
-    return listing(call.state.flows, "flows", p, "flows", summary, DEFAULT_PAGE)
+    return listing(call.state.flows, "flows", p, "flows", summary, DEFAULT_PAGE, encoded=summary_text)
 
 
 @handles("UpdateFlow")

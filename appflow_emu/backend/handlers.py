@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import json.encoder
-from typing import Any, Callable, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 Handler = Callable[[Any, Dict[str, Any]], Dict[str, Any]]
 HANDLERS: Dict[str, Handler] = {}
@@ -56,6 +56,19 @@ class PartlyEncoded(dict):  # type: ignore[type-arg]
         super().__init__(members)
         self.encoded = frozenset(encoded)  # the members ``text`` holds
         self.text = text  # those members as JSON object members: '"a":1,"b":{...}'
+
+
+def encoded_once(cache: Dict[str, Tuple[Tuple[Any, ...], str]], name: str, parts: Tuple[Any, ...],
+                 encode: Callable[[], str]) -> str:
+    """JSON text encoded once per version of ``parts``: ``encode()`` runs again only when one of
+    them is another object than last time. Sound because the parts are replaced when they change,
+    never changed in place (see backend/resources.py)."""
+    hit = cache.get(name)
+    if hit is not None and len(hit[0]) == len(parts) and all(a is b for a, b in zip(hit[0], parts)):
+        return hit[1]
+    text = encode()
+    cache[name] = (parts, text)
+    return text
 
 
 def members_text(members: Dict[str, Any]) -> str:

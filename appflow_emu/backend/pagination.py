@@ -14,6 +14,7 @@ from bisect import bisect_right
 from types import MappingProxyType
 from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Tuple, TypeVar
 
+from appflow_emu.backend.handlers import PartlyEncoded, encode_json
 from appflow_emu.model.errors import validation
 
 T = TypeVar("T")
@@ -107,15 +108,20 @@ def _mac(payload: str) -> str:
 
 def listing(index: "Index[T]", kind: str, params: Mapping[str, Any], member: str,
             render: Callable[[T], Any], default_page: int,
-            keep: Optional[Callable[[T], bool]] = None) -> Dict[str, Any]:
+            keep: Optional[Callable[[T], bool]] = None,
+            encoded: Optional[Callable[[T], str]] = None) -> Dict[str, Any]:
     """One page of a listing operation: ``{member: [render(item)...], "nextToken"?: ...}`` from the
-    request's ``maxResults``/``nextToken`` (a token of another listing is a ValidationException)."""
+    request's ``maxResults``/``nextToken`` (a token of another listing is a ValidationException).
+    ``encoded(item)``, when given, is ``render(item)``'s JSON text (cached by the caller)."""
     after = decode_token(kind, params.get("nextToken"))
     items, last = index.page(after, params.get("maxResults") or default_page, keep)
     out: Dict[str, Any] = {member: [render(item) for item in items]}
     if last is not None:
         out["nextToken"] = encode_token(kind, last)
-    return out
+    if encoded is None:
+        return out
+    text = f"{encode_json(member)}:[{','.join(encoded(item) for item in items)}]"
+    return PartlyEncoded(out, (member,), text)
 
 
 def encode_token(kind: str, seq: int) -> str:

@@ -96,8 +96,8 @@ class Flow:
     destination_label: Optional[str] = None
     executions: List[Execution] = field(default_factory=list)  # oldest first
     active: List[Execution] = field(default_factory=list)  # runs InProgress or CancelStarted
-    # (the definition objects, their JSON text): describe_flow encodes a definition once
-    definition_json: Optional[Tuple[Tuple[Any, ...], str]] = field(default=None, repr=False, compare=False)
+    # JSON text of parts of the flow's answers, encoded once per version (backend/handlers.encoded_once)
+    json_cache: Dict[str, Tuple[Tuple[Any, ...], str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def trigger_type(self) -> str:
