@@ -1,4 +1,10 @@
-"""The resources the backend keeps: plain dataclasses, one per AppFlow resource kind."""
+"""The resources the backend keeps: plain dataclasses, one per AppFlow resource kind.
+
+A resource's members are replaced when they change, never changed in place (a new tags dict, a
+new definition on update_flow, a new result for an execution): answers encoded once per version
+of their parts (``backend/handlers.encoded_once``) rely on it. The handle shows these records
+read-only.
+"""
 from __future__ import annotations
 
 import copy
