@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 import appflow_emu
 from appflow_emu import AmbiguousNameError, Emulator, NotFoundError
+from tests.catalog.test_custom_connectors import profile as custom_profile
 from tests.conftest import requires_enum_value, requires_operation
 from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, s3_source, salesforce_source
 
@@ -84,16 +85,6 @@ def register_connector(client: Any, label: str) -> None:
     """Register a Lambda custom connector ``label`` (the lambda is never called)."""
     client.register_connector(connectorLabel=label, connectorProvisioningType="LAMBDA", connectorProvisioningConfig={
         "lambda": {"lambdaArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{label}-connector"}})
-
-
-def custom_profile(client: Any, name: str, label: str) -> None:
-    client.create_connector_profile(
-        connectorProfileName=name, connectorType="CustomConnector", connectorLabel=label, connectionMode="Public",
-        connectorProfileConfig={
-            "connectorProfileProperties": {"CustomConnector": {"profileProperties": {"region": "eu"}}},
-            "connectorProfileCredentials": {"CustomConnector": {"authenticationType": "APIKEY",
-                                                                "apiKey": {"apiKey": "shop-secret"}}},
-        })
 
 
 def ids_delivered(emu: Emulator, flow: str, **where: Any) -> List[str]:
