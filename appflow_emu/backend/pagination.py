@@ -118,7 +118,7 @@ def listing(index: "Index[T]", kind: str, params: Mapping[str, Any], member: str
     out: Dict[str, Any] = {member: [render(item) for item in items]}
     if last is not None:
         out["nextToken"] = encode_token(kind, last)
-    if encoded is None:
+    if encoded is None or not items:
         return out
     text = f"{encode_json(member)}:[{','.join(encoded(item) for item in items)}]"
     return PartlyEncoded(out, (member,), text)
