@@ -20,8 +20,6 @@ from appflow_emu.model.validate import format_errors, format_path
 
 Response = Tuple[int, Dict[str, str], bytes]
 
-
-
 _loads = json.JSONDecoder().decode
 _dumps_sorted = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
