@@ -34,6 +34,7 @@ from appflow_emu.backend.runtime import (
     RegionState,
     Runtime,
     current_account_id,
+    profile_scope,
 )
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.catalog.connectors import normalize_connector_type
@@ -245,7 +246,7 @@ class Emulator:
             if owner is not None and owner.connector_type != connector_type:
                 raise ValueError(f"connector profile {profile!r} is a {owner.connector_type} profile, "
                                  f"not {connector_type}")
-            return (state.account_id, state.region, profile), [state]
+            return profile_scope(state, profile), [state]
         if region is not None:
             account = account_id or current_account_id()
             return (account, region, None), [self._runtime.state(region, account)]
@@ -280,7 +281,7 @@ class Emulator:
                 run_event_flows(self._runtime, state, ct, entity, seeded, rows, now)
 
     def _check_fields(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
-        known = self._runtime.entity(connector_type, entity, scope[:2] if scope is not None else None)
+        known = self._runtime.entities(connector_type, scope[:2] if scope is not None else None).get(entity)
         if known is None:
             return
         allowed = known.field_names
@@ -328,9 +329,9 @@ class Emulator:
         specs = fields_from_user(fields)
         runtime = self._runtime
         with runtime.lock:
-            old = runtime.entity(ct, entity, scope)
-            known = list(runtime.entities(ct).values())
-            default_group = known[0].group if known else "Objects"
+            known = runtime.entities(ct, scope)
+            old = known.get(entity)
+            default_group = next(iter(known.values())).group if known else "Objects"
             runtime.added_entities.setdefault(scope, {}).setdefault(ct, {})[entity] = Entity(
                 name=entity,
                 label=label or (old.label if old else entity),
@@ -408,7 +409,7 @@ class Emulator:
             raise ValueError(f"connector profile {profile!r} is a {ct} profile, not a warehouse (Redshift, "
                              f"Snowflake): a SaaS destination's records are in source_records, and every "
                              f"destination's in destination_records")
-        rows = self._runtime.data.table(ct, (state.account_id, state.region, profile), _text_arg("table", table))
+        rows = self._runtime.data.table(ct, profile_scope(state, profile), _text_arg("table", table))
         with self._runtime.data.lock:
             return [dict(r) for r in rows]
 

@@ -122,7 +122,7 @@ def _check_api_version(ctype: str, p: Dict[str, Any]) -> None:
 
 
 def catalog(call: Call, ctype: str) -> Dict[str, Entity]:
-    return call.runtime.entities(ctype, call.state)
+    return call.runtime.entities(ctype, (call.state.account_id, call.state.region))
 
 
 def _entity_not_found(name: str, ctype: str) -> AppFlowError:

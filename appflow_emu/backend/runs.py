@@ -17,7 +17,7 @@ from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
 from appflow_emu.catalog.connectors import entity_of
 from appflow_emu.model.errors import credentials_rejected_text, label_not_registered_text, profile_not_found_text
 from appflow_emu.simulator import engine
-from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, callback_failure
+from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, accept_record, callback_failure
 from appflow_emu.simulator.sources import timestamp_field
 from appflow_emu.simulator.tasks import compile_tasks
 
@@ -50,11 +50,11 @@ def _binding(state: RegionState, config: Mapping[str, Any]) -> Optional[Connecto
     return ConnectorBinding(label, found) if found is not None else None
 
 
-def _record_rule(flow_name: str, predicate: Optional[Callable[[Record], Any]]) -> Optional[Callable[[Record], Any]]:
+def _record_rule(flow_name: str, predicate: Optional[Callable[[Record], Any]]) -> Callable[[Record], Optional[str]]:
     """The test's ``fail_records`` predicate as the sinks call it: a message for a record that
     must fail, else None. An exception in the predicate ends the run, naming the predicate."""
     if predicate is None:
-        return None
+        return accept_record
     what = f"The fail_records predicate of flow {flow_name}"
 
     def fail_record(record: Record) -> Optional[str]:
@@ -88,8 +88,7 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
             tasks = compile_tasks(flow.tasks, flow.source_type)
         except RunFailure as e:
             failure = e.message
-    rule = _record_rule(flow.name, faults.record_predicate if faults is not None else None)
-    plan = RunPlan(
+    return RunPlan(
         flow_name=flow.name,
         execution_id=execution_id,
         account_id=state.account_id,
@@ -111,10 +110,8 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
         failure=failure,
         source_connector=source_connector,
         destination_connector=destination_connector,
+        fail_record=_record_rule(flow.name, faults.record_predicate if faults is not None else None),
     )
-    if rule is not None:
-        plan.fail_record = rule
-    return plan
 
 
 def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger: str,

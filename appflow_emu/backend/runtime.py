@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from appflow_emu.backend import clock
 from appflow_emu.backend.pagination import Index
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
-from appflow_emu.catalog.entities import Entity, builtin_entities, merged
+from appflow_emu.catalog.entities import Entity, merged
 from appflow_emu.model.errors import flow_not_found, profile_not_found, registration_not_found
 from appflow_emu.simulator.dataplane import DataPlane, Scope
 from appflow_emu.simulator.objectstore import ObjectStore, store_for
@@ -195,21 +195,13 @@ class Runtime:
         """The S3 runs of this account read and write: moto's while moto is active, else embedded."""
         return store_for(account_id or current_account_id(), self.data.embedded)
 
-    def entities(self, connector_type: str, state: Optional[RegionState] = None) -> Dict[str, Entity]:
-        """A connector's entities as seen from one account and region: the catalog's, then those
-        added for every account and region, then those added for this one."""
+    def entities(self, connector_type: str, scope: Optional[Tuple[str, str]] = None) -> Dict[str, Entity]:
+        """A connector's entities as seen from an (account, region): the catalog's, then those
+        added for every account and region, then those added for that one (None: none)."""
         added: Dict[str, Entity] = dict(self.added_entities.get(None, {}).get(connector_type, {}))
-        if state is not None:
-            added.update(self.added_entities.get((state.account_id, state.region), {}).get(connector_type, {}))
+        if scope is not None:
+            added.update(self.added_entities.get(scope, {}).get(connector_type, {}))
         return merged(connector_type, added)
-
-    def entity(self, connector_type: str, name: str, scope: Optional[Tuple[str, str]]) -> Optional[Entity]:
-        """The entity ``name`` as seen from ``scope`` (None: as added for everyone, or catalogued)."""
-        for key in ((scope, None) if scope is not None else (None,)):
-            found = self.added_entities.get(key, {}).get(connector_type, {}).get(name)
-            if found is not None:
-                return found
-        return next((e for e in builtin_entities(connector_type) if e.name == name), None)
 
 
 def profile_scope(state: RegionState, profile: Optional[str]) -> Scope:

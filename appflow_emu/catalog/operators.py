@@ -82,8 +82,8 @@ FAMILY_FILTERS: Dict[str, Tuple[str, ...]] = {
     TEMPORAL: _ORDERED_FILTERS,
     BOOLEAN: EQUALITY,
     TEXT: ("EQUAL_TO", "NOT_EQUAL_TO", "CONTAINS"),
-    OTHER: ("EQUAL_TO", "NOT_EQUAL_TO", "CONTAINS"),
 }
+FAMILY_FILTERS[OTHER] = FAMILY_FILTERS[TEXT]  # other types filter as text
 # What else a field of each family takes: arithmetic and the numeric validations for numbers,
 # masks for text, VALIDATE_NON_NULL for all.
 FAMILY_TRANSFORMS: Dict[str, Tuple[str, ...]] = {
@@ -91,8 +91,8 @@ FAMILY_TRANSFORMS: Dict[str, Tuple[str, ...]] = {
     TEMPORAL: ("VALIDATE_NON_NULL",),
     BOOLEAN: ("VALIDATE_NON_NULL",),
     TEXT: ("MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N", "VALIDATE_NON_NULL"),
-    OTHER: ("MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N", "VALIDATE_NON_NULL"),
 }
+FAMILY_TRANSFORMS[OTHER] = FAMILY_TRANSFORMS[TEXT]
 
 
 def field_operators(field_type: str, available: Iterable[str], filters_only: bool = False) -> List[str]:

@@ -80,10 +80,6 @@ class DataPlane:
         with self.lock:
             return self._tables.setdefault((connector_type, scope, name), [])
 
-    def tables(self) -> Dict[Tuple[str, Scope, str], List[Record]]:
-        with self.lock:
-            return dict(self._tables)
-
     def events(self, account_id: str, region: str) -> List[Record]:
         with self.lock:
             return self._events.setdefault((account_id, region), [])

@@ -59,7 +59,8 @@ class ConnectorBinding:
     implementation: Any
 
 
-def _no_failure(record: Record) -> Optional[str]:
+def accept_record(record: Record) -> Optional[str]:
+    """The record-failure rule when a test armed none: every record is accepted."""
     return None
 
 
@@ -86,7 +87,7 @@ class RunPlan:
     window_end: Optional[float] = None
     changed: Optional[List[Record]] = None  # an event-triggered run: the records that changed
     failure: Optional[str] = None  # the run ends in Error with this message before it reads anything
-    fail_record: Callable[[Record], Optional[str]] = _no_failure  # a message for records that must fail
+    fail_record: Callable[[Record], Optional[str]] = accept_record  # a message for records that must fail
     source_connector: Optional[ConnectorBinding] = None  # a plugged-in custom connector source
     destination_connector: Optional[ConnectorBinding] = None
 
