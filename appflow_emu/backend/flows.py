@@ -211,6 +211,8 @@ def describe(flow: Flow) -> Dict[str, Any]:
         out["flowStatusMessage"] = flow.status_message
     if flow.metadata_catalog_config is not None:
         out["metadataCatalogConfig"] = flow.metadata_catalog_config
+    elif has_member("DescribeFlowResponse", "metadataCatalogConfig"):
+        out["metadataCatalogConfig"] = {}  # [seen] present and empty when no catalog is configured
     last = executions.last_run_details(flow)
     if last is not None:
         out["lastRunExecutionDetails"] = last

@@ -131,5 +131,4 @@ class ConnectorRegistration:
     provisioning_type: str
     provisioning_config: Dict[str, Any]
     registered_at: float
-    registered_by: str
     version: int = 1

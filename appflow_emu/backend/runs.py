@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from appflow_emu.backend.resources import Execution, Flow
 from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
-from appflow_emu.catalog.connectors import entity_of
+from appflow_emu.catalog.connectors import entity_of, facts
 from appflow_emu.model.errors import credentials_rejected_text, label_not_registered_text, profile_not_found_text
 from appflow_emu.simulator import engine
 from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, accept_record, callback_failure
@@ -85,7 +85,7 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
     tasks = None
     if failure is None:
         try:
-            tasks = compile_tasks(flow.tasks, flow.source_type)
+            tasks = compile_tasks(flow.tasks, flow.source_type, facts(flow.source_type).filter_pushdown)
         except RunFailure as e:
             failure = e.message
     return RunPlan(

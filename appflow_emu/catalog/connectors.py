@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
+from appflow_emu.catalog.operators import VALUE_FILTER_OPERATORS
 from appflow_emu.model.service import service_model
 
 # [doc] AppFlow User Guide, "Schedule-triggered flows": the minimum interval per source connector.
@@ -100,6 +101,14 @@ DEFAULT_DATA_TRANSFER_TYPES: Tuple[str, ...] = ("RECORD",)
 # names come from the model, e.g. Salesforce's AUTOMATIC, BULKV2, REST_SYNC).
 DATA_TRANSFER_API_TYPE: Dict[str, str] = {"AUTOMATIC": "AUTOMATIC", "BULKV2": "ASYNC", "REST_SYNC": "SYNC"}
 
+# [guess] Sources that apply no filter in their own query: an S3 source reads every object under
+# its prefix (so every record it reads counts as processed). Every other source applies the value
+# filters of its operator enum (comparisons, BETWEEN, CONTAINS... as the model lists them per
+# connector) and the incremental pull window at the source [seen: a Salesforce run whose date
+# filter matches nothing reports recordsProcessed 0], so only what the source returns counts.
+READS_EVERY_RECORD: FrozenSet[str] = frozenset({"S3"})
+
+
 @dataclass(frozen=True)
 class ConnectorFacts:
     connector_type: str  # the ConnectorType enum value, e.g. "Servicenow"
@@ -132,6 +141,13 @@ class ConnectorFacts:
     @property
     def needs_profile(self) -> bool:
         return self.profile_member is not None
+
+    @property
+    def filter_pushdown(self) -> FrozenSet[str]:
+        """The Filter operators this source applies in its own query (docs/fidelity.md lists them)."""
+        if not self.can_be_source or self.connector_type in READS_EVERY_RECORD:
+            return frozenset()
+        return frozenset(self.operators) & VALUE_FILTER_OPERATORS
 
     @property
     def min_schedule_interval(self) -> int:

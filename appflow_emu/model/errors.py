@@ -120,8 +120,8 @@ def label_not_registered_text(label: str, profile: str) -> str:
 
 def destination_bucket_missing_text(what: str, bucket: str) -> str:
     """A run cannot write to an S3 bucket. [guess: AppFlow's exact wording]"""
-    return (f"{what} bucket {bucket} does not exist or Amazon AppFlow cannot access it "
-            f"(S3 error: NoSuchBucket: The specified bucket does not exist)")
+    return (f"{what} bucket {bucket} does not exist or Amazon AppFlow cannot access it, "
+            f"S3 error NoSuchBucket.")
 
 
 def connector_failed_text(label: str, what: str, error: BaseException, method: Any) -> str:

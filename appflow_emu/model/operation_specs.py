@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from botocore.model import OperationModel
 
 from appflow_emu.model.prune import output_pruner
-from appflow_emu.model.service import operation_model
+from appflow_emu.model.service import operation_model, success_status
 from appflow_emu.model.validate import Check, input_check, output_check
 
 
@@ -23,6 +23,7 @@ class OperationSpec:
     check_output: Optional[Check]
     idempotency_member: Optional[str] = None  # e.g. clientToken
     prune_output: Callable[[Any], Any] = lambda value: value
+    success_status: int = 200  # 204 answers carry no body
 
     def params_from_wire(
         self, body: Dict[str, Any], labels: Dict[str, str], query: Dict[str, Any]
@@ -71,4 +72,5 @@ def spec(name: str) -> OperationSpec:
         check_output=output_check(op.output_shape) if op.output_shape is not None else None,
         idempotency_member=token,
         prune_output=output_pruner(op.output_shape) if op.output_shape is not None else (lambda value: value),
+        success_status=success_status(name),
     )

@@ -1,4 +1,5 @@
-"""Load the installed botocore AppFlow model once; routes and error statuses come from it."""
+"""Load the installed botocore AppFlow model once; routes and error statuses come from it, and
+the few places where recorded answers of the real service differ from it are written down here."""
 from __future__ import annotations
 
 import re
@@ -40,6 +41,35 @@ def error_statuses() -> Dict[str, int]:
             error = shape.metadata.get("error") or {}
             statuses[error.get("code", name)] = int(error.get("httpStatusCode", 400))
     return statuses
+
+
+# [seen] The status of a successful call when the model's ``http`` trait gives no ``responseCode``
+# (the AppFlow model gives none): Cloud Custodian's recordings of real calls show TagResource and
+# UntagResource answering 204 with an empty body, and DeleteFlow, ListFlows, DescribeFlow answering
+# 200. Every other operation is taken to answer 200 ([guess] for those not recorded; the table in
+# docs/fidelity.md says which is which).
+RECORDED_SUCCESS_STATUS: Dict[str, int] = {"TagResource": 204, "UntagResource": 204}
+NO_CONTENT = 204
+
+
+# [seen*] How answers spell a registered (custom) connector: DescribeConnector's
+# connectorConfiguration and ListConnectors' / DescribeConnectors' ConnectorDetail items report
+# connectorType "CUSTOMCONNECTOR" (not the enum's "CustomConnector") and registeredBy "CUSTOM"
+# (two captures of describe_connector, and the ListConnectors example of the API reference).
+# Requests take only the enum's spelling: "CUSTOMCONNECTOR" as input is a ValidationException like
+# any value outside the enum [guess]. Answers may carry these values outside their enum.
+CUSTOM_CONNECTOR_REPORTED_TYPE = "CUSTOMCONNECTOR"
+CUSTOM_CONNECTOR_REGISTERED_BY = "CUSTOM"
+REPORTED_OUTSIDE_ENUM: Dict[str, Tuple[str, ...]] = {"ConnectorType": (CUSTOM_CONNECTOR_REPORTED_TYPE,)}
+
+
+@lru_cache(maxsize=None)
+def success_status(name: str) -> int:
+    """The HTTP status of a successful ``name`` call: the model's, else the recorded one, else 200."""
+    declared = operation_model(name).http.get("responseCode")
+    if declared is not None:
+        return int(declared)
+    return RECORDED_SUCCESS_STATUS.get(name, 200)
 
 
 class _Routes:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from botocore.model import Shape
 
 from appflow_emu.model.javaregex import compile_java
-from appflow_emu.model.service import shape_metadata
+from appflow_emu.model.service import REPORTED_OUTSIDE_ENUM, shape_metadata
 
 # A path is built lazily: (parent, name) tuples, formatted only when there is an error.
 Path = Optional[Tuple[Any, str]]
@@ -74,9 +74,11 @@ _NULL = _Null()
 class Compiler:
     """Compiles shapes to checks; one instance per (model, strictness)."""
 
-    def __init__(self, strict_unknown: bool, check_patterns: bool = True) -> None:
+    def __init__(self, strict_unknown: bool, check_patterns: bool = True,
+                 extra_enum_values: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
         self.strict_unknown = strict_unknown
         self.check_patterns = check_patterns
+        self.extra_enum_values = extra_enum_values or {}
         self._cache: Dict[Tuple[str, bool], Check] = {}
         self._pending: Dict[Tuple[str, bool], Check] = {}
         self._depth = 0
@@ -122,6 +124,8 @@ class Compiler:
     def _build_string(self, shape: Shape, sensitive: bool) -> Check:
         meta = shape_metadata(shape)
         enum = frozenset(getattr(shape, "enum", None) or meta.get("enum") or ())
+        if enum:
+            enum |= frozenset(self.extra_enum_values.get(shape.name, ()))
         enum_text = "[" + ", ".join(getattr(shape, "enum", None) or meta.get("enum") or ()) + "]"
         lo = meta.get("min")
         hi = meta.get("max")
@@ -288,7 +292,8 @@ def _accept(value: Any, path: Path, errors: list) -> None:
 _INPUT = Compiler(strict_unknown=False)
 # Responses: the service echoes what requests gave, and some input patterns admit what the
 # matching output patterns do not (RegisterConnector's description), so patterns are not checked.
-_OUTPUT = Compiler(strict_unknown=True, check_patterns=False)
+# Answers may also carry the enum values the real service is recorded to report outside the model.
+_OUTPUT = Compiler(strict_unknown=True, check_patterns=False, extra_enum_values=REPORTED_OUTSIDE_ENUM)
 
 
 def input_check(shape: Shape) -> Check:

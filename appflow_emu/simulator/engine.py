@@ -99,8 +99,12 @@ def _delivered(written: SinkResult, plan: RunPlan) -> Any:
     return written.delivered
 
 
+_ALLOWED_PUNCTUATION = frozenset("!@#-.?,_")
+
+
 def _clean(message: str) -> str:
-    """executionMessage must fit the model's pattern ``[\\w!@#\\-.?,\\s]*``: other characters become spaces."""
-    allowed = set("!@#-.?,")
-    return "".join(c if (c.isascii() and (c.isalnum() or c == "_" or c.isspace() or c in allowed)) else " "
-                   for c in message)
+    """executionMessage must fit the model's pattern ``[\\w!@#\\-.?,\\s]*``: other characters
+    become spaces, and the text is single-spaced and trimmed, as AppFlow's messages are [seen]."""
+    allowed = _ALLOWED_PUNCTUATION
+    kept = "".join(c if (c.isascii() and (c.isalnum() or c in allowed)) else " " for c in message)
+    return " ".join(kept.split())

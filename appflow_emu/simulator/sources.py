@@ -9,11 +9,12 @@
   object store (moto's S3 when moto is active, else the embedded store). A missing bucket fails
   the run.
 - Incremental pulls keep the records whose timestamp field lies in [window start, window end).
+- ``recordsProcessed`` / ``bytesProcessed`` count what the source returned (see :func:`read`).
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from appflow_emu.catalog.connectors import (
     DEFAULT_TIMESTAMP_FIELD,
@@ -37,17 +38,34 @@ def timestamp_field(source: Dict[str, Any]) -> str:
 
 
 def read(plan: RunPlan, tally: Tally) -> Iterator[Record]:
-    """The run's records, streamed; ``plan.changed`` (event-triggered runs) replaces the dataset."""
+    """The run's records, streamed; ``plan.changed`` (event-triggered runs) replaces the dataset.
+
+    What counts as processed (``tally``) is what the source returned:
+    - a SaaS source (and a custom connector with nothing plugged in) applies the incremental window
+      and the pushed-down filters (``plan.tasks.source_filter``) in its query, so only the records
+      that pass are counted;
+    - a plugged-in custom connector was told the filters and the window as hints: what it returns
+      is counted, then the window and the filters are applied here anyway;
+    - an S3 source reads every object under its prefix: every record read is counted.
+    """
+    source_filter = plan.tasks.source_filter if plan.tasks is not None else None
     if plan.source["connectorType"] == "S3":
         records = _read_s3(plan, tally)
+    elif plan.source_connector is not None and plan.changed is None:  # a Python implementation is plugged in
+        records = custom_connectors.read_records(plan, tally, plan.source_connector, entity_of(plan.source))
     else:
-        records = _read_dataset(plan, tally)
-    if plan.window_start is None and plan.window_end is None:
-        return records
-    return _windowed(plan, records)
+        return _counted(tally, _source_query(plan, source_filter))
+    records = _windowed(plan, records)
+    return source_filter(records) if source_filter is not None else records
 
 
 def _windowed(plan: RunPlan, records: Iterator[Record]) -> Iterator[Record]:
+    if plan.window_start is None and plan.window_end is None:
+        return records
+    return _in_window(plan, records)
+
+
+def _in_window(plan: RunPlan, records: Iterator[Record]) -> Iterator[Record]:
     field = plan.timestamp_field
     lo, hi = plan.window_start, plan.window_end
     for record in records:
@@ -58,19 +76,24 @@ def _windowed(plan: RunPlan, records: Iterator[Record]) -> Iterator[Record]:
             yield record
 
 
-def _read_dataset(plan: RunPlan, tally: Tally) -> Iterator[Record]:
-    entity = entity_of(plan.source)
+def _source_query(plan: RunPlan, source_filter: Optional[Callable[[Iterator[Record]], Iterator[Record]]]
+                  ) -> Iterator[Record]:
+    """What a SaaS source's query returns: its dataset's records in the window that pass the
+    pushed-down filters."""
     changed: Optional[list] = plan.changed
-    if plan.source_connector is not None and changed is None:  # a Python implementation is plugged in
-        yield from custom_connectors.read_records(plan, tally, plan.source_connector, entity)
-        return
     rows = changed if changed is not None else plan.data.dataset(
-        plan.source["connectorType"], entity, plan.source_scope)
+        plan.source["connectorType"], entity_of(plan.source), plan.source_scope)
+    # A snapshot: a SaaS destination may write the same dataset.
+    records = _windowed(plan, iter([dict(row) for row in rows]))
+    return source_filter(records) if source_filter is not None else records
+
+
+def _counted(tally: Tally, records: Iterator[Record]) -> Iterator[Record]:
     dumps = json.dumps
-    for row in list(rows):  # a snapshot: a SaaS destination may write the same dataset
+    for record in records:
         tally.records_read += 1
-        tally.bytes_read += len(dumps(row, default=str))
-        yield dict(row)
+        tally.bytes_read += len(dumps(record, default=str))
+        yield record
 
 
 def _read_s3(plan: RunPlan, tally: Tally) -> Iterator[Record]:

@@ -534,11 +534,15 @@ class CompiledTasks:
     """A flow's tasks, ready to apply to a stream of records (see the module docstring)."""
 
     def __init__(self, run: Callable[[Iterable[Record], FailureCallback], Iterator[Record]],
-                 partition_keys: List[str], fields_read: Optional[List[str]], source: str) -> None:
+                 partition_keys: List[str], fields_read: Optional[List[str]], source: str,
+                 source_filter: Optional[Callable[[Iterable[Record]], Iterator[Record]]] = None) -> None:
         self._run = run
         self.partition_keys = partition_keys
         self.fields_read = fields_read
         self.source = source  # the generated Python text, for debugging
+        # The filters pushed down to the source (None: none): the source applies them before it
+        # counts what it returns (see simulator/sources.py); ``compiled(records)`` does not.
+        self.source_filter = source_filter
 
     def __call__(self, records: Iterable[Record],
                  on_failure: Optional[FailureCallback] = None) -> Iterator[Record]:
@@ -552,10 +556,15 @@ def _reraise(failure: RecordFailure) -> None:
     raise failure
 
 
-def compile_tasks(tasks: List[Dict[str, Any]], source_connector_type: str) -> CompiledTasks:
-    """Compile the flow's task list; a task list that cannot run raises RunFailure."""
+def compile_tasks(tasks: List[Dict[str, Any]], source_connector_type: str,
+                  pushdown: FrozenSet[str] = frozenset()) -> CompiledTasks:
+    """Compile the flow's task list; a task list that cannot run raises RunFailure.
+
+    ``pushdown``: the filter operators the source connector applies in its own query
+    (``ConnectorFacts.filter_pushdown``). Filter tasks with those operators are compiled apart,
+    into ``compiled.source_filter``, and ``compiled(records)`` leaves them out."""
     try:
-        return _compile(tasks, source_connector_type)
+        return _compile(tasks, source_connector_type, pushdown)
     except RunFailure:
         raise
     except Exception as exc:  # never a raw exception out of the simulator
@@ -563,7 +572,7 @@ def compile_tasks(tasks: List[Dict[str, Any]], source_connector_type: str) -> Co
                          f"({exc.__class__.__name__}: {exc})") from exc
 
 
-def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> CompiledTasks:
+def _compile(tasks: List[Dict[str, Any]], source_connector_type: str, pushdown: FrozenSet[str]) -> CompiledTasks:
     items = _normalize(tasks, source_connector_type)
     projection: List[str] = []
     has_projection = False
@@ -613,11 +622,13 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> Compile
         elif t.type == "Arithmetic":
             named += [f.strip() for f in t.props.get("MATH_OPERATION_FIELDS_ORDER", "").split(",") if f.strip()]
         visible.extend(f for f in named if f not in visible)
+    pushed = [t for t in filters if t.op in pushdown]
     src = _Source(projection if has_projection else None, visible if has_projection else None)
     for t in validations:
         _validate(src, t)
     for t in filters:
-        _filter(src, t)
+        if t.op not in pushdown:
+            _filter(src, t)
     for t in transforms:
         _transform(src, t)
     out_expr = _output(src, outputs, map_all)
@@ -646,7 +657,33 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str) -> Compile
     exec(compile(text, "<appflow_emu tasks>", "exec"), namespace)
     run = namespace["_make"](RecordFailure, RunFailure, _num, _text, _bool, _to_ms, _fail_unexpected,
                              _merge_text, *src.consts.values())
-    return CompiledTasks(run, partition_keys, visible if has_projection else None, text)
+    source_filter = _compile_source_filter(pushed) if pushed else None
+    return CompiledTasks(run, partition_keys, visible if has_projection else None, text, source_filter)
+
+
+def _compile_source_filter(filters: List[_Task]) -> Callable[[Iterable[Record]], Iterator[Record]]:
+    """The pushed-down filters as one generator over the source's records: the records that pass
+    every one of them, unchanged. A record the filters cannot read (not an object) passes, and
+    the flow's other tasks fail it as they would without pushdown."""
+    src = _Source(None, None)
+    for t in filters:
+        _filter(src, t)
+    body = "\n".join("                " + line for line in src.lines)
+    params = ", ".join(["_num", "_text", "_bool", "_to_ms"] + list(src.consts))
+    text = (
+        f"def _make({params}):\n"
+        f"    def _source_filter(records):\n"
+        f"        for r in records:\n"
+        f"            try:\n"
+        f"{body}\n"
+        f"            except Exception:\n"
+        f"                pass\n"
+        f"            yield r\n"
+        f"    return _source_filter\n"
+    )
+    namespace: Dict[str, Any] = {}
+    exec(compile(text, "<appflow_emu source filter>", "exec"), namespace)
+    return namespace["_make"](_num, _text, _bool, _to_ms, *src.consts.values())  # type: ignore[no-any-return]
 
 
 def _fail_unexpected(exc: BaseException, record: Any) -> RecordFailure:

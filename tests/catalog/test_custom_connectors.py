@@ -139,9 +139,9 @@ def test_registration_life_cycle(client, monkeypatch):
     [listed] = client.list_connectors()["connectors"]
     assert {k: listed[k] for k in ("connectorLabel", "connectorType", "connectorVersion", "connectorOwner",
                                    "connectorProvisioningType", "connectorDescription", "registeredBy")} == {
-        "connectorLabel": "shop", "connectorType": "CustomConnector", "connectorVersion": "1",
+        "connectorLabel": "shop", "connectorType": "CUSTOMCONNECTOR", "connectorVersion": "1",
         "connectorOwner": ACCOUNT, "connectorProvisioningType": "LAMBDA", "connectorDescription": "Shop API",
-        "registeredBy": f"arn:aws:iam::{ACCOUNT}:user/appflow-emu"}
+        "registeredBy": "CUSTOM"}
     assert listed["registeredAt"] == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
     assert listed["connectorModes"] == ["SOURCE", "DESTINATION"]
     described = client.describe_connectors(connectorTypes=["CustomConnector"])["connectors"]
@@ -149,7 +149,7 @@ def test_registration_life_cycle(client, monkeypatch):
 
     config = client.describe_connector(connectorType="CustomConnector", connectorLabel="shop")["connectorConfiguration"]
     assert config["connectorArn"] == arn and config["connectorLabel"] == "shop"
-    assert config["connectorType"] == "CustomConnector" and config["connectorOwner"] == ACCOUNT
+    assert config["connectorType"] == "CUSTOMCONNECTOR" and config["connectorOwner"] == ACCOUNT
     assert config["connectorProvisioningConfig"] == {"lambda": {"lambdaArn": LAMBDA}}
     assert config["connectorVersion"] == "1"
 
