@@ -15,7 +15,7 @@ from appflow_emu.backend.runtime import Call, Runtime
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.model.errors import AppFlowError, EmulatorError
 from appflow_emu.model.operation_specs import OperationSpec, spec
-from appflow_emu.model.service import NO_CONTENT, error_statuses, route
+from appflow_emu.model.service import error_statuses, route
 from appflow_emu.model.validate import format_errors, format_path
 
 Response = Tuple[int, Dict[str, str], bytes]
@@ -159,8 +159,7 @@ def handle(
             if errors:
                 where = "; ".join(f"{format_path(p)}: {c}" for p, c, _, _ in errors)
                 raise EmulatorError(f"appflow_emu produced an invalid {op.name} response: {where}")
-        status = op.success_status
-        out = b"" if status == NO_CONTENT else encode_answer(result).encode()
+        out = b"" if op.empty_body else encode_answer(result).encode()
     except AppFlowError as exc:
         return error_response(runtime, exc.code, exc.message)
     except EmulatorError:
@@ -170,4 +169,4 @@ def handle(
             f"appflow_emu failed while handling {op.name}: {type(exc).__name__}: {exc} "
             "(this is a bug in appflow_emu, not an AppFlow answer; please report it)"
         ) from exc
-    return status, _headers(runtime.new_request_id(), out), out
+    return op.success_status, _headers(runtime.new_request_id(), out), out

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from botocore.model import OperationModel
 
 from appflow_emu.model.prune import output_pruner
-from appflow_emu.model.service import operation_model, success_status
+from appflow_emu.model.service import NO_CONTENT, operation_model, success_status
 from appflow_emu.model.validate import Check, input_check, output_check
 
 
@@ -23,7 +23,10 @@ class OperationSpec:
     check_output: Optional[Check]
     idempotency_member: Optional[str] = None  # e.g. clientToken
     prune_output: Callable[[Any], Any] = lambda value: value
-    success_status: int = 200  # 204 answers carry no body
+    success_status: int = 200
+    # An answer with no members (or a 204) has an empty body: [doc] "sends back an HTTP 200
+    # response with an empty HTTP body"; [seen] for TagResource, UntagResource and DeleteFlow.
+    empty_body: bool = False
 
     def params_from_wire(
         self, body: Dict[str, Any], labels: Dict[str, str], query: Dict[str, Any]
@@ -73,4 +76,5 @@ def spec(name: str) -> OperationSpec:
         idempotency_member=token,
         prune_output=output_pruner(op.output_shape) if op.output_shape is not None else (lambda value: value),
         success_status=success_status(name),
+        empty_body=success_status(name) == NO_CONTENT or op.output_shape is None or not op.output_shape.members,
     )
