@@ -6,7 +6,11 @@ API takes them and returns a :class:`CompiledTasks`:
 * ``compiled(records, on_failure=None)`` -- a generator over the output records;
 * ``compiled.partition_keys`` -- the Partition task's ``ORDERED_PARTITION_KEYS_LIST`` (or ``[]``);
 * ``compiled.fields_read`` -- the fields read from the source: the PROJECTION's source fields, then
-  the other source fields the tasks name (``None``: no projection, every field is read).
+  the other source fields the tasks name (``None``: no projection, every field is read);
+* ``compiled.source_filter`` -- the Filter tasks whose operators the source applies in its own
+  query (``compile_tasks(..., pushdown=...)``, from the connector facts table), compiled apart:
+  the source runs them before it counts what it returns (simulator/sources.py), so they come
+  before every phase below; ``compiled(records)`` leaves them out. None when nothing is pushed down.
 
 How it is fast: the whole task list is turned into the source text of ONE Python generator
 (straight-line code per record, every field read once into a local variable, every constant and
@@ -31,7 +35,8 @@ Phases, per record, whatever the order of the tasks in the list:
                         only Map and Filter source fields, so a strict projection would starve its
                         concat/arithmetic mappings.  Without a projection every field is visible.
   2. validations     -- Validate tasks, in list order.
-  3. value filters   -- Filter tasks other than PROJECTION, ANDed together, in list order.
+  3. value filters   -- Filter tasks other than PROJECTION that the source did not apply (all of
+                        them for an S3 source), ANDed together, in list order.
   4. transforms      -- Mask, Truncate, Merge, Arithmetic in list order; each sees the results of
                         the ones before it.
   5. output          -- Map_all (if any) is the base, then Map / Passthrough in list order on top.
