@@ -60,6 +60,8 @@ class EmbeddedStore:
             raise NoSuchBucket(bucket) from None
 
     def put(self, bucket: str, key: str, body: bytes) -> None:
+        # bytes(b) of a bytes object is b itself: a file's bytes are kept, not copied (a
+        # bytearray or memoryview is copied, so that the caller cannot change the object).
         with self._lock:
             self._bucket(bucket)[key] = bytes(body)
 

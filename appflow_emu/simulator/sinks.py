@@ -14,12 +14,13 @@ returns a :class:`~appflow_emu.simulator.plan.SinkResult`.
 - **EventBridge**: one event per record; **LookoutMetrics**: the records.
 
 Streaming: S3 files are uploaded as they fill, so a sink holds at most the output of the files it
-has open (plus ``delivered``, the records the destination received, which the handle reads).
+has open, as encoded bytes (``simulator/formats.py``), handed to the object store without a copy
+(plus ``delivered``, the records the destination received, which the handle reads).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from appflow_emu.catalog.connectors import connector_properties, entity_of
 from appflow_emu.model.errors import destination_bucket_missing_text
@@ -216,8 +217,11 @@ class S3Sink(Sink):
         base = self.base_folder(plan)
         stem = self.file_stem(plan)
         keys = list(plan.tasks.partition_keys) if plan.tasks is not None else []
-        open_files: Dict[Tuple[str, ...], _OpenFile] = {}
-        next_index: Dict[Tuple[str, ...], int] = {}
+        # A record's partition: its folder values joined by "/" (escaped in the values), a key
+        # that needs no tuple per record (CPython keeps up to 2000 freed tuples of a size).
+        open_files: Dict[str, _OpenFile] = {}
+        next_index: Dict[str, int] = {}
+        first_key = keys[0] if len(keys) == 1 else None
 
         def flush(handle: _OpenFile) -> None:
             body = handle.writer.finish()
@@ -234,10 +238,15 @@ class S3Sink(Sink):
                 if message is not None:
                     failures.record(record, message)
                     continue
-                values = tuple(partition_value(record.get(k)) for k in keys) if keys else ()
+                if first_key is not None:
+                    values = partition_value(record.get(first_key))
+                elif keys:
+                    values = "/".join([partition_value(record.get(k)) for k in keys])
+                else:
+                    values = ""
                 handle = open_files.get(values)
                 if handle is None:
-                    folder_parts = [base] + [f"{k}={v}" for k, v in zip(keys, values)]
+                    folder_parts = [base] + [f"{k}={v}" for k, v in zip(keys, values.split("/"))]
                     if self.execution_folder:
                         folder_parts.append(plan.execution_id)
                     index = next_index.get(values, 0)
