@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from appflow_emu.intercept import hook
 from appflow_emu.mock import MockAppFlow, get_emulator, mock_appflow
-from appflow_emu.model.errors import AmbiguousNameError, EmulatorError, NotFoundError
+from appflow_emu.model.errors import AmbiguousNameError, EmulatorError, InvalidStateError, NotFoundError
 
 if TYPE_CHECKING:
     from appflow_emu.emulator import Emulator, RegionView
@@ -52,6 +52,7 @@ __all__ = [
     "Emulator",
     "EmulatorError",
     "InMemoryConnector",
+    "InvalidStateError",
     "MockAppFlow",
     "NotFoundError",
     "RegionView",

@@ -9,8 +9,12 @@ wrong kind raise ``TypeError``/``ValueError`` saying what was expected.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import os
+import tempfile
+import warnings
 from datetime import timedelta
 from typing import (
     Any,
@@ -25,6 +29,7 @@ from typing import (
     Union,
 )
 
+from appflow_emu.backend import snapshots
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.backend.runs import run_event_flows
 from appflow_emu.backend.runtime import (
@@ -40,7 +45,7 @@ from appflow_emu.backend.schedules import catch_up
 from appflow_emu.catalog.connectors import normalize_connector_type
 from appflow_emu.catalog.entities import Entity, FieldSpec, fields_from_user
 from appflow_emu.intercept.botocore_call import BotocoreResponder
-from appflow_emu.model.errors import AmbiguousNameError, NotFoundError, listing
+from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, listing
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
 from appflow_emu.simulator.sinks import WarehouseSink, sink_for
@@ -134,6 +139,7 @@ class Emulator:
     ``set_in_progress_polls``, ``in_progress_polls``, ``conflict_on_concurrent_start``.
     Custom connectors: ``register_connector_implementation``.
     Clock: ``now``, ``advance``, ``tick``. Quotas: ``set_quota``. Identity: ``caller_arn``.
+    Saved state: ``snapshot``, ``restore``, ``save``, ``load``.
     See docs/user-guide.md and docs/simulator.md.
     """
 
@@ -202,6 +208,56 @@ class Emulator:
         """Forget everything: resources, data, objects, faults, quotas, the clock offset; ids
         restart from the seed."""
         self._runtime.reset()
+
+    # -- saved state -----------------------------------------------------------------------------
+    def snapshot(self) -> Dict[str, Any]:
+        """Everything the emulator holds, in every account and region, as a plain JSON-serialisable
+        document (docs/state.md). Connector credentials are never in it; Python objects plugged in
+        (custom connector implementations, ``fail_records`` predicates) are listed under
+        ``not_kept``; while moto is active, S3 objects are moto's and are not in it."""
+        return snapshots.snapshot(self._runtime)
+
+    def restore(self, document: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """Replace the whole state with a :meth:`snapshot` document. A document of another format,
+        a newer version, or not matching the schema raises :class:`InvalidStateError` (a
+        ValueError) naming what is wrong, and nothing changes. Returns the ``not_kept`` entries
+        (and warns about them): the implementations and predicates to plug in again."""
+        not_kept = snapshots.restore(self._runtime, document)
+        if not_kept:
+            names = ", ".join(f"{n['what']} {n['name']} ({n['region']}, account {n['account_id']})" for n in not_kept)
+            warnings.warn(f"the restored state had Python objects plugged in that a document cannot keep; "
+                          f"plug them in again: {names}", UserWarning, stacklevel=2)
+        return not_kept
+
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Write :meth:`snapshot` to a JSON file, atomically (the previous file stays whole until
+        the new one is complete)."""
+        text = json.dumps(self.snapshot(), separators=(",", ":"), allow_nan=False)
+        target = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(target))
+        fd, temporary = tempfile.mkstemp(prefix=".appflow_emu-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def load(self, path: Union[str, "os.PathLike[str]"]) -> List[Dict[str, Any]]:
+        """:meth:`restore` from a file :meth:`save` wrote (a file that is not JSON, truncated for
+        instance, raises :class:`InvalidStateError` and changes nothing)."""
+        target = os.fspath(path)
+        with open(target, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            document = json.loads(text)
+        except ValueError as e:
+            raise InvalidStateError(f"{target} is not a JSON state document: {e}") from None
+        return self.restore(document)
 
     # -- finding what a verb names ------------------------------------------------------------
     def _matching(self, region: Optional[str], account_id: Optional[str]) -> List[RegionState]:

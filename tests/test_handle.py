@@ -26,7 +26,7 @@ VERBS = {
     "states", "reset", "add_source_records", "source_records", "add_entity", "create_bucket", "put_object",
     "get_object", "list_objects", "destination_records", "warehouse_rows", "events", "lookout_records",
     "fail_next_execution", "fail_records", "set_in_progress_polls", "invalidate_credentials",
-    "register_connector_implementation", "now", "advance", "tick",
+    "register_connector_implementation", "now", "advance", "tick", "snapshot", "restore", "save", "load",
 }
 
 
@@ -109,7 +109,7 @@ def f_in_two_regions(client: Any, west: Any) -> None:
 def test_every_exported_name_resolves():
     assert sorted(appflow_emu.__all__) == sorted([
         "AmbiguousNameError", "CustomConnectorImplementation", "Emulator", "EmulatorError", "InMemoryConnector",
-        "MockAppFlow", "NotFoundError", "RegionView", "get_emulator", "mock_appflow"])
+        "InvalidStateError", "MockAppFlow", "NotFoundError", "RegionView", "get_emulator", "mock_appflow"])
     for name in appflow_emu.__all__:
         assert getattr(appflow_emu, name) is not None, name
     namespace: Dict[str, Any] = {}

@@ -71,6 +71,30 @@ class Index(Generic[T]):
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 
+    # -- saved state (backend/snapshots.py): items with their sequence numbers, so that page
+    # tokens given out before a snapshot stay valid after it is restored.
+    def entries(self) -> Tuple[List[Tuple[str, int, T]], int]:
+        """``([(key, seq, item)...] in order, the next sequence number)``."""
+        return [(k, s, self._by_key[k]) for k, s in zip(self._keys, self._seqs)], self._next
+
+    @classmethod
+    def from_entries(cls, entries: List[Tuple[str, int, T]], next_seq: int) -> "Index[T]":
+        """The index :meth:`entries` described (sequence numbers increasing, below ``next_seq``)."""
+        index: Index[T] = cls()
+        last = 0
+        for key, seq, item in entries:
+            if seq <= last or key in index._by_key:
+                raise ValueError(f"sequence numbers must increase and keys be unique (at {key!r})")
+            index._by_key[key] = item
+            index._seq_of[key] = seq
+            index._seqs.append(seq)
+            index._keys.append(key)
+            last = seq
+        if next_seq <= last:
+            raise ValueError(f"the next sequence number {next_seq} must follow the last one, {last}")
+        index._next = next_seq
+        return index
+
     def page(
         self,
         after: int,

@@ -148,6 +148,23 @@ class Runtime:
             self.added_entities.clear()
             self._reset_ids()
 
+    # -- saved state (backend/snapshots.py) ------------------------------------------------------
+    def id_generators(self) -> Tuple[random.Random, random.Random]:
+        """The generators of resource ids and of request ids (their positions are saved)."""
+        return self._ids, self._request_ids
+
+    def set_id_generators(self, ids: Tuple[Any, ...], requests: Tuple[Any, ...]) -> None:
+        self._ids.setstate(ids)
+        self._request_ids.setstate(requests)
+
+    def take_state_of(self, other: "Runtime") -> None:
+        """Replace everything this runtime holds with what ``other`` holds (a restored state, built
+        aside); this runtime keeps its lock and its strictness."""
+        with self.lock:
+            for name, value in vars(other).items():
+                if name not in ("lock", "strict"):
+                    setattr(self, name, value)
+
     # -- state -----------------------------------------------------------------------------
     def state(self, region: str, account_id: str) -> RegionState:
         key = (account_id, region)

@@ -134,3 +134,9 @@ def connector_failed_text(label: str, what: str, error: BaseException, method: A
 def source_bucket_missing_text(bucket: str) -> str:
     """An S3 source bucket (or an S3 entity) that does not exist. [guess]"""
     return f"The S3 bucket {bucket} does not exist or is not accessible."
+
+
+class InvalidStateError(ValueError):
+    """A saved state document (``emu.restore``/``emu.load``) that cannot be restored: not JSON, of
+    another format or version, or not matching the schema (the message names the bad path).
+    Nothing is changed."""

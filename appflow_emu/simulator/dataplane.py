@@ -53,6 +53,23 @@ class DataPlane:
             self._lookout.clear()
             self.delivered.clear()
 
+    # -- saved state (backend/snapshots.py) ---------------------------------------------------
+    def contents(self) -> Dict[str, Any]:
+        """Everything but the embedded store, as live structures (read them under ``lock``):
+        ``datasets`` {(type, entity, scope): records}, ``tables`` {(type, scope, name): rows},
+        ``events`` and ``lookout`` {(account, region): records}, ``delivered``."""
+        return {"datasets": self._datasets, "tables": self._tables, "events": self._events,
+                "lookout": self._lookout, "delivered": self.delivered}
+
+    def replace_contents(self, contents: Dict[str, Any]) -> None:
+        """Take :meth:`contents`' structures (new ones, which the plane then owns)."""
+        with self.lock:
+            self._datasets = contents["datasets"]
+            self._tables = contents["tables"]
+            self._events = contents["events"]
+            self._lookout = contents["lookout"]
+            self.delivered = contents["delivered"]
+
     # -- SaaS datasets ---------------------------------------------------------------------
     def dataset(self, connector_type: str, entity: str, scope: Optional[Scope] = None) -> List[Record]:
         """The live list a source reads and a SaaS destination writes: the most specific one that

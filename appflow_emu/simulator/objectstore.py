@@ -85,6 +85,15 @@ class EmbeddedStore:
         with self._lock:
             self._buckets.clear()
 
+    def contents(self) -> Dict[str, Dict[str, bytes]]:
+        """Every bucket and object (a copy of the mapping; the bodies are immutable bytes)."""
+        with self._lock:
+            return {bucket: dict(objects) for bucket, objects in self._buckets.items()}
+
+    def replace_contents(self, buckets: Dict[str, Dict[str, bytes]]) -> None:
+        with self._lock:
+            self._buckets = {bucket: dict(objects) for bucket, objects in buckets.items()}
+
     def __repr__(self) -> str:
         with self._lock:
             return f"<EmbeddedStore {len(self._buckets)} buckets>"
