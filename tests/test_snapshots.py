@@ -440,3 +440,53 @@ def test_the_document_names_its_format_version_and_botocore() -> None:
         warnings.simplefilter("error")  # nothing to plug in again: no warning
         with mock_appflow() as emu:
             assert emu.restore(document) == []
+
+
+# -- the compiled schema check agrees with jsonschema (differential) ------------------------------------
+
+def _paths(value: Any, path: tuple = ()) -> List[tuple]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, path + (i,))
+    return out
+
+
+_REPLACEMENTS = st.sampled_from([None, True, False, 0, 1, -1, 1.0, 1.5, "", "x", "123456789012", [], {}, [1], {"a": 1},
+                                 {"$emu": "decimal", "value": "1"}])
+
+
+@pytest.fixture(scope="module")
+def good_document() -> Dict[str, Any]:
+    with freeze_time("2026-03-01T12:00:00Z"), mock_appflow() as emu:
+        build(emu)
+        return json.loads(json.dumps(emu.snapshot()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_compiled_check_and_jsonschema_agree(good_document: Dict[str, Any], data: Any) -> None:
+    import jsonschema
+
+    from appflow_emu.backend.state_schema import SCHEMA, is_valid
+
+    doc = json.loads(json.dumps(good_document))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _paths(doc) if p]
+        path = data.draw(st.sampled_from(paths))
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        action = data.draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace" or (action == "delete" and isinstance(parent, list)):
+            parent[path[-1]] = data.draw(_REPLACEMENTS)
+        elif action == "delete":
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.sampled_from(["extra", "seq", "name", "items"]))] = data.draw(_REPLACEMENTS)
+        else:
+            parent.append(data.draw(_REPLACEMENTS))
+    assert is_valid(doc) == jsonschema.Draft7Validator(SCHEMA).is_valid(doc)

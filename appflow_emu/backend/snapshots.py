@@ -30,7 +30,7 @@ import jsonschema
 from appflow_emu.backend.pagination import Index
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Execution, Flow, Secret
 from appflow_emu.backend.runtime import FlowFaults, RegionState, Runtime
-from appflow_emu.backend.state_schema import FORMAT, SCHEMA, VERSION
+from appflow_emu.backend.state_schema import FORMAT, SCHEMA, VERSION, is_valid
 from appflow_emu.catalog.entities import Entity, Field
 from appflow_emu.model.errors import InvalidStateError
 from appflow_emu.model.service import service_model
@@ -317,6 +317,8 @@ def check(doc: Any) -> Doc:
                                     f"appflow_emu cannot migrate (it reads version {VERSION})")
         doc = migrate(doc)
         version = doc["version"]
+    if is_valid(doc):  # the compiled check; jsonschema words what is wrong
+        return doc
     errors = sorted(_VALIDATOR.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.message))
     if errors:
         first = errors[0]
