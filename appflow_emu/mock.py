@@ -7,11 +7,18 @@
 - ``with mock_appflow() as emu:`` yields the handle (an :class:`~appflow_emu.Emulator`).
 - ``m = mock_appflow(); emu = m.start(); ...; m.stop()``.
 
+``mock_appflow(state="base.json")`` starts from a file ``emu.save(path)`` wrote: the emulator is
+created empty, then ``emu.load(path)`` fills it (a relative path is relative to the current
+directory, as for ``open()``). The file brings its seed and ``in_progress_polls``; an
+``in_progress_polls`` asked for replaces the file's, a ``seed`` other than the file's is a
+``ValueError``. A file that cannot be loaded leaves no mock running.
+
 Nesting: the set of started mocks is tracked (no counter that can go negative); the outermost
 start creates a fresh emulator with empty state, inner ones join it, and only the last stop
 deactivates. An inner mock that asks for options other than the running ones (``seed=99`` inside a
 mock started with ``seed=1``) raises ``ValueError`` instead of silently running with the outer
-options; one that asks for nothing, or for the same, joins. ``stop()`` on a mock that is not
+options; one that asks for nothing, or for the same, joins (a ``state`` naming the same file as the
+running mock's joins without loading it again; another file is refused). ``stop()`` on a mock that is not
 started does nothing. Fake credentials are put in the environment only if none are set, and the
 environment is restored exactly (a variable someone else changed meanwhile, e.g. moto's
 ``mock_aws`` started inside, is left to them).
@@ -25,7 +32,7 @@ import inspect
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar, Union, overload
 
 from appflow_emu.intercept import hook
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:  # the emulator itself is imported on the first start
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+StatePath = Union[str, "os.PathLike[str]"]
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -42,7 +50,9 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 _CREDENTIAL_SOURCES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
-DEFAULTS: Dict[str, Any] = {"seed": 0, "strict": None, "in_progress_polls": 0}
+# Every option mock_appflow takes, with its default (the pytest marker takes exactly these).
+DEFAULTS: Dict[str, Any] = {"seed": 0, "strict": None, "in_progress_polls": 0, "state": None}
+OPTIONS = tuple(DEFAULTS)
 
 
 class _Running:
@@ -69,10 +79,12 @@ class MockAppFlow:
     docstring). Made by :func:`mock_appflow`."""
 
     def __init__(self, seed: Optional[int] = None, strict: Optional[bool] = None,
-                 in_progress_polls: Optional[int] = None) -> None:
+                 in_progress_polls: Optional[int] = None, state: Optional[StatePath] = None) -> None:
         # The options asked for explicitly; the others take the running mock's, or the defaults.
         self._asked: Dict[str, Any] = {k: v for k, v in (("seed", seed), ("strict", strict),
                                                           ("in_progress_polls", in_progress_polls)) if v is not None}
+        if state is not None:
+            self._asked["state"] = _state_path(state)
         self._emulator: Optional["Emulator"] = None
 
     @property
@@ -90,10 +102,15 @@ class MockAppFlow:
                 from appflow_emu.emulator import Emulator  # lazily: keeps `import appflow_emu` cheap
 
                 options = {**DEFAULTS, **self._asked}
-                emulator = Emulator(**options)
-                # What the emulator runs with (strict=None means "from APPFLOW_EMU_STRICT"): an inner
-                # mock asking for the same joins.
-                options["strict"] = emulator.strict
+                emulator = Emulator(**{k: v for k, v in options.items() if k != "state"})
+                if options["state"] is not None:
+                    # Before anything is activated: a file that cannot be loaded leaves no mock running.
+                    options["state"] = os.path.abspath(options["state"])
+                    _load_state(emulator, options["state"], self._asked)
+                # What the emulator runs with (strict=None means "from APPFLOW_EMU_STRICT"; a state
+                # file brings its seed): an inner mock asking for the same joins.
+                options.update(seed=emulator.seed, strict=emulator.strict,
+                               in_progress_polls=emulator.in_progress_polls)
                 _provide_credentials()
                 hook.activate(emulator._responder)
                 running.emulator, running.options = emulator, options
@@ -106,7 +123,12 @@ class MockAppFlow:
             return emulator
 
     def _check_joinable(self, running: Dict[str, Any]) -> None:
-        differ = {k: v for k, v in self._asked.items() if running.get(k) != v}
+        def same(key: str, value: Any) -> bool:
+            if key == "state":  # the same file, however it is spelt
+                return running.get(key) is not None and os.path.abspath(value) == running[key]
+            return bool(running.get(key) == value)
+
+        differ = {k: v for k, v in self._asked.items() if not same(k, v)}
         if differ:
             asked = ", ".join(f"{k}={v!r}" for k, v in differ.items())
             have = ", ".join(f"{k}={running.get(k)!r}" for k in differ)
@@ -152,7 +174,8 @@ class MockAppFlow:
         raise TypeError(f"mock_appflow(...) decorates a function or a class, not {type(target).__name__}")
 
     def __repr__(self) -> str:
-        return f"<mock_appflow seed={self.seed} started={self in _RUNNING.started}>"
+        state = f" state={self._asked['state']!r}" if "state" in self._asked else ""
+        return f"<mock_appflow seed={self.seed}{state} started={self in _RUNNING.started}>"
 
 
 @overload
@@ -161,22 +184,48 @@ def mock_appflow(func: F) -> F: ...
 
 @overload
 def mock_appflow(func: None = None, *, seed: Optional[int] = None, strict: Optional[bool] = None,
-                 in_progress_polls: Optional[int] = None) -> MockAppFlow: ...
+                 in_progress_polls: Optional[int] = None, state: Optional[StatePath] = None) -> MockAppFlow: ...
 
 
 def mock_appflow(func: Optional[Callable[..., Any]] = None, *, seed: Optional[int] = None,
-                 strict: Optional[bool] = None, in_progress_polls: Optional[int] = None) -> Any:
+                 strict: Optional[bool] = None, in_progress_polls: Optional[int] = None,
+                 state: Optional[StatePath] = None) -> Any:
     """Emulate Amazon AppFlow: ``@mock_appflow``, ``@mock_appflow(seed=7)``,
     ``with mock_appflow() as emu``, or ``m = mock_appflow(); m.start(); ...; m.stop()``.
 
     Options (each left to the running mock, or to its default, when not given): ``seed`` (ids,
     default 0), ``strict`` (check every response against the model; default from
     ``APPFLOW_EMU_STRICT``), ``in_progress_polls`` (describe polls an on-demand run stays
-    InProgress, default 0)."""
-    mock = MockAppFlow(seed=seed, strict=strict, in_progress_polls=in_progress_polls)
+    InProgress, default 0), ``state`` (a ``str`` or ``os.PathLike`` naming a file written by
+    ``emu.save``: the emulator starts from it, through ``emu.load``, with the file's seed and
+    ``in_progress_polls`` unless ``in_progress_polls`` is given; default: empty)."""
+    mock = MockAppFlow(seed=seed, strict=strict, in_progress_polls=in_progress_polls, state=state)
     if func is None:
         return mock
     return mock(func)
+
+
+def _state_path(state: Any) -> str:
+    """``state=``'s path as a string (a ``str`` or an ``os.PathLike`` of one)."""
+    path = os.fspath(state) if isinstance(state, (str, os.PathLike)) else None
+    if not isinstance(path, str):
+        raise TypeError(f"state must be a path (str or os.PathLike) to a file written by emu.save, "
+                        f"got {type(state).__name__}: {state!r:.80}")
+    if not path:
+        raise ValueError("state must name a file written by emu.save, got an empty path")
+    return path
+
+
+def _load_state(emulator: "Emulator", path: str, asked: Dict[str, Any]) -> None:
+    """Fill a new emulator from a saved file. The file brings its seed (ids continue from its
+    generators): asking for another is refused. ``in_progress_polls`` asked for replaces the file's."""
+    emulator.load(path)
+    if "seed" in asked and asked["seed"] != emulator.seed:
+        raise ValueError(f"mock_appflow(seed={asked['seed']!r}, state={path!r}): the state was saved with "
+                         f"seed={emulator.seed!r}, and its ids continue from that seed's generators. Ask for "
+                         f"seed={emulator.seed!r}, or for no seed.")
+    if "in_progress_polls" in asked:
+        emulator.in_progress_polls = asked["in_progress_polls"]
 
 
 def _wrap_function(func: Callable[..., Any], asked: Dict[str, Any]) -> Callable[..., Any]:
@@ -266,12 +315,18 @@ def _wrap_class(cls: type, asked: Dict[str, Any]) -> type:
     return cls
 
 
+def credentials_to_provide() -> Dict[str, str]:
+    """The fake credentials a mock starting now would put in the environment: all of them when
+    none are set, else none."""
+    if any(os.environ.get(name) for name in _CREDENTIAL_SOURCES):
+        return {}
+    return dict(FAKE_CREDENTIALS)
+
+
 def _provide_credentials() -> None:
     saved = _RUNNING.saved_env
     saved.clear()
-    if any(os.environ.get(name) for name in _CREDENTIAL_SOURCES):
-        return
-    for name, value in FAKE_CREDENTIALS.items():
+    for name, value in credentials_to_provide().items():
         saved[name] = os.environ.get(name)
         os.environ[name] = value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from typing import Any, AsyncIterator, Iterator, List, Optional
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 
 from appflow_emu import Emulator, MockAppFlow, get_emulator, mock_appflow
 from tests.conftest import subprocess_env
@@ -440,9 +442,172 @@ def test_mock_appflow_is_typed_with_overloads():
         assert list(inspect.signature(decorator).parameters) == ["func"]
         assert inspect.signature(decorator).return_annotation == "F"  # the decorated callable's own type
         assert inspect.signature(factory).return_annotation == "MockAppFlow"
-        assert {"seed", "strict", "in_progress_polls"} <= set(inspect.signature(factory).parameters)
+        assert {"seed", "strict", "in_progress_polls", "state"} <= set(inspect.signature(factory).parameters)
     assert isinstance(mock_appflow(), MockAppFlow)
     assert isinstance(mock_appflow(seed=2, in_progress_polls=1), MockAppFlow)
+    assert isinstance(mock_appflow(state="base.json"), MockAppFlow)
+
+
+# -- starting from a saved state: mock_appflow(state=path) -------------------------------------------
+
+requires_load = pytest.mark.skipif(not hasattr(Emulator, "load"), reason="Emulator.save/load (issue 9) not there yet")
+
+
+def run_ids(client: Any, flow: str, count: int) -> List[str]:
+    return [client.start_flow(flowName=flow)["executionId"] for _ in range(count)]
+
+
+@pytest.fixture
+def saved_state(tmp_path: Any) -> Any:
+    """A state file holding the flow "saved" (seed 3, one run done) and the ids the next two runs
+    of the session that saved it got."""
+    path = tmp_path / "state.json"
+    with mock_appflow(seed=3) as emu:
+        create_flow("saved")
+        run_ids(offline_client(), "saved", 1)
+        emu.save(path)
+        next_ids = run_ids(offline_client(), "saved", 2)
+    assert get_emulator() is None
+    return path, next_ids
+
+
+@requires_load
+def test_state_through_every_way_in(saved_state, tmp_path, monkeypatch):
+    path, next_ids = saved_state
+    seen: List[Any] = []
+
+    def look() -> None:
+        """What each way in sees: the saved flow alone, the ids continuing; then it adds a flow
+        that the next start must not see."""
+        client = offline_client()
+        seen.append((flow_names(client), run_ids(client, "saved", 2)))
+        create_flow("added-after-loading")
+
+    with mock_appflow(state=path) as emu:  # a pathlib.Path
+        assert emu.seed == 3  # the file's
+        look()
+
+    @mock_appflow(state=str(path))  # a str
+    def decorated() -> None:
+        look()
+
+    decorated()
+
+    m = mock_appflow(state=path)
+    m.start()
+    try:
+        look()
+    finally:
+        m.stop()
+
+    monkeypatch.chdir(tmp_path)  # relative to the current directory, as open() is
+
+    @mock_appflow(state="state.json")
+    class Plain:
+        def test_one(self) -> None:
+            look()
+
+    Plain().test_one()
+
+    @mock_appflow(state="state.json")
+    class Case(unittest.TestCase):
+        def setUp(self) -> None:
+            look()
+
+        def test_it(self) -> None:
+            self.assertEqual(flow_names(offline_client()), ["added-after-loading", "saved"])
+
+    result = unittest.TestResult()
+    Case("test_it").run(result)
+    assert result.wasSuccessful(), result.errors + result.failures
+
+    @mock_appflow(state=path)
+    def generator() -> Iterator[None]:
+        look()
+        yield
+
+    for _ in generator():
+        assert get_emulator() is not None
+
+    assert seen == [(["saved"], next_ids)] * 6
+
+
+@requires_load
+def test_state_and_the_other_options(saved_state):
+    path, next_ids = saved_state
+    with mock_appflow(seed=3, state=path) as emu:  # the file's seed: fine
+        assert run_ids(offline_client(), "saved", 2) == next_ids
+    with pytest.raises(ValueError, match=r"seed=4.*saved with seed=3"):
+        mock_appflow(seed=4, state=path).start()
+    assert get_emulator() is None
+    with mock_appflow(state=path, in_progress_polls=2) as emu:  # replaces the file's (0)
+        assert emu.in_progress_polls == 2
+        client = offline_client()
+        execution = client.start_flow(flowName="saved")["executionId"]
+        statuses = []
+        for _ in range(3):
+            records = client.describe_flow_execution_records(flowName="saved")["flowExecutions"]
+            statuses.append(next(r["executionStatus"] for r in records if r["executionId"] == execution))
+        assert statuses == ["InProgress", "InProgress", "Successful"]
+    with mock_appflow(state=path, strict=False) as emu:
+        assert emu.strict is False
+
+
+@requires_load
+def test_a_nested_mock_and_state(saved_state, tmp_path, monkeypatch):
+    path, _ = saved_state
+    other = tmp_path / "other.json"
+    other.write_bytes(path.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    with mock_appflow(state=path) as outer:
+        create_flow("made-inside")
+        with mock_appflow(state="state.json") as inner:  # the same file, spelt otherwise: joins, no reload
+            assert inner is outer
+            assert flow_names(offline_client()) == ["made-inside", "saved"]
+        with mock_appflow(seed=3) as inner:  # the seed the file brought
+            assert inner is outer
+        with pytest.raises(ValueError, match=r"state='other.json'.*cannot join.*nested"):
+            mock_appflow(state="other.json").start()
+        assert get_emulator() is outer
+        assert flow_names(offline_client()) == ["made-inside", "saved"]
+    with mock_appflow() as outer:  # a running mock without state: a state is not loaded into it
+        with pytest.raises(ValueError, match=r"state=.*cannot join.*state=None"):
+            mock_appflow(state=path).start()
+        assert flow_names(offline_client()) == []
+    assert get_emulator() is None
+
+
+@requires_load
+def test_a_state_that_cannot_be_loaded_leaves_no_mock(tmp_path, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    missing = tmp_path / "missing.json"
+    with pytest.raises(FileNotFoundError):
+        mock_appflow(state=missing).start()
+    truncated = tmp_path / "truncated.json"
+    with mock_appflow() as emu:
+        create_flow("kept-out")
+        emu.save(truncated)
+    truncated.write_text(truncated.read_text()[:-10])
+    with pytest.raises(ValueError, match="truncated.json"):
+        with mock_appflow(state=truncated):
+            pass  # pragma: no cover - must not run
+    assert get_emulator() is None
+    assert "AWS_ACCESS_KEY_ID" not in os.environ  # no credentials left behind by the mock that did not start
+    with pytest.raises(EndpointConnectionError):  # nothing answers AppFlow: the hook is not active
+        offline_client().list_flows()
+    with mock_appflow() as emu:
+        assert flow_names(offline_client()) == []
+
+
+def test_state_must_be_a_path():
+    with pytest.raises(TypeError, match="state must be a path"):
+        mock_appflow(state=42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="state must be a path"):
+        mock_appflow(state=b"state.json")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty"):
+        mock_appflow(state="")
+    assert get_emulator() is None
 
 
 # -- cheap imports ----------------------------------------------------------------------------------
