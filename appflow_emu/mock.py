@@ -43,11 +43,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 StatePath = Union[str, "os.PathLike[str]"]
 
+# A key pair is all botocore needs to sign (as moto sets); no session token.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
 }
 _CREDENTIAL_SOURCES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 # Every option mock_appflow takes, with its default (the pytest marker takes exactly these).

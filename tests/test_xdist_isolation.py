@@ -217,7 +217,7 @@ def test_fake_credentials_live_as_long_as_the_mock(no_credentials, appflow_mock,
 @pytest.mark.parametrize("n", range(2))
 def test_credentials_set_inside_the_mock_do_not_leak(no_credentials, monkeypatch, appflow_mock, n):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"mine-{n}")
-    monkeypatch.delenv("AWS_SESSION_TOKEN")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     create_the_flow(appflow_mock)
     assert os.environ["AWS_ACCESS_KEY_ID"] == f"mine-{n}"
 

@@ -11,6 +11,7 @@ clients see consistent state.
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import threading
@@ -46,6 +47,19 @@ def _uuid4_text(bits: int) -> str:
     """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object (hot path)."""
     h = "%032x" % ((bits & _VERSION_4_MASK) | _VERSION_4)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@functools.lru_cache(maxsize=64)
+def _initial_state(seed: int, purpose: str) -> Tuple[Any, ...]:
+    return random.Random(f"appflow_emu/{seed}/{purpose}").getstate()
+
+
+def _generator(seed: int, purpose: str) -> random.Random:
+    """A generator seeded from ``seed`` for ``purpose``: seeding from text hashes it (SHA-512) and
+    runs the Mersenne Twister's key schedule, about 8 us, paid once per seed, not per mock start."""
+    generator = random.Random.__new__(random.Random)
+    generator.setstate(_initial_state(seed, purpose))
+    return generator
 
 
 @dataclass
@@ -136,8 +150,20 @@ class Runtime:
         self._reset_ids()
 
     def _reset_ids(self) -> None:
-        self._ids = random.Random(f"appflow_emu/{self.seed}/ids")
-        self._request_ids = random.Random(f"appflow_emu/{self.seed}/requests")
+        # Made on first use: a mock started and stopped without calls (a test's fixture) never
+        # pays for them.
+        self._ids: Optional[random.Random] = None
+        self._request_ids: Optional[random.Random] = None
+
+    def _id_generator(self) -> random.Random:
+        if self._ids is None:
+            self._ids = _generator(self.seed, "ids")
+        return self._ids
+
+    def _request_id_generator(self) -> random.Random:
+        if self._request_ids is None:
+            self._request_ids = _generator(self.seed, "requests")
+        return self._request_ids
 
     def reset(self) -> None:
         with self.lock:
@@ -151,11 +177,13 @@ class Runtime:
     # -- saved state (backend/snapshots.py) ------------------------------------------------------
     def id_generators(self) -> Tuple[random.Random, random.Random]:
         """The generators of resource ids and of request ids (their positions are saved)."""
-        return self._ids, self._request_ids
+        with self.lock:
+            return self._id_generator(), self._request_id_generator()
 
     def set_id_generators(self, ids: Tuple[Any, ...], requests: Tuple[Any, ...]) -> None:
-        self._ids.setstate(ids)
-        self._request_ids.setstate(requests)
+        with self.lock:
+            self._id_generator().setstate(ids)
+            self._request_id_generator().setstate(requests)
 
     def take_state_of(self, other: "Runtime") -> None:
         """Replace everything this runtime holds with what ``other`` holds (a restored state, built
@@ -188,15 +216,16 @@ class Runtime:
     # -- ids (deterministic from the seed) ---------------------------------------------------
     def new_uuid(self) -> str:
         with self.lock:
-            return _uuid4_text(self._ids.getrandbits(128))
+            return _uuid4_text(self._id_generator().getrandbits(128))
 
     def random_chars(self, n: int, alphabet: str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") -> str:
         with self.lock:
-            return "".join(self._ids.choice(alphabet) for _ in range(n))
+            choice = self._id_generator().choice
+            return "".join(choice(alphabet) for _ in range(n))
 
     def new_request_id(self) -> str:
         with self.lock:
-            return _uuid4_text(self._request_ids.getrandbits(128))
+            return _uuid4_text(self._request_id_generator().getrandbits(128))
 
     def caller_for(self, account_id: str) -> str:
         return self.caller_arn.replace("{account}", account_id)

@@ -44,17 +44,28 @@ def before_call(model: Any = None, params: Optional[Dict[str, Any]] = None, cont
 _SPEC = (EVENT, before_call)
 
 
+class _Installed:
+    """What :func:`install` has done already (every mock start calls it: it must be cheap)."""
+
+    builtin: Any = None  # the BUILTIN_HANDLERS list our spec was added to
+    default_session: Any = None  # the boto3 default session registered on
+
+
 def install() -> None:
     """Register for sessions created from now on, and on boto3's default session if it exists."""
     from botocore import handlers as botocore_handlers
 
-    if _SPEC not in botocore_handlers.BUILTIN_HANDLERS:
-        botocore_handlers.BUILTIN_HANDLERS.append(_SPEC)
+    builtin = botocore_handlers.BUILTIN_HANDLERS
+    if _Installed.builtin is not builtin or _SPEC not in builtin[-8:]:
+        if _SPEC not in builtin:
+            builtin.append(_SPEC)
+        _Installed.builtin = builtin
     boto3 = sys.modules.get("boto3")  # no boto3 yet: no default session to register on
     session = getattr(boto3, "DEFAULT_SESSION", None)
-    if session is not None:
+    if session is not None and session is not _Installed.default_session:
         # unique_id makes this idempotent when the session already has the built-in handler.
         session._session.register(EVENT, before_call, unique_id=UNIQUE_ID)
+        _Installed.default_session = session
 
 
 def install_if_loaded() -> None:
