@@ -109,6 +109,31 @@ def schema(operation: str, output: bool) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str]) -> int:
+    """Serve until SIGINT or SIGTERM; then finish the requests in flight, save ``--state``, exit 0."""
+    import signal
+    import threading
+
+    from appflow_emu.server import AppFlowServer  # needs the [server] extra
+
+    if host not in LOOPBACK:
+        print(f"appflow_emu: warning: listening on {host}, not only on this machine: anyone who can reach "
+              "it can drive the emulator (and its task definitions run as Python code here)", file=sys.stderr)
+    server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server.start()
+    print(f"appflow_emu listening on {server.url}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m appflow_emu")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +142,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = sub.add_parser("schema", help="print the JSON Schema of an operation's request (or --output response)")
     p.add_argument("operation")
     p.add_argument("--output", action="store_true")
+    p = sub.add_parser("serve", help="serve AppFlow over HTTP (for the AWS CLI and other SDKs) until SIGINT/SIGTERM")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5055, help="0 picks a free port")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--state", help="a snapshot file: loaded at start if it exists, saved at a clean shutdown")
+    p.add_argument("--account-id", help="the account requests act in (default MOTO_ACCOUNT_ID or 123456789012)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.host, args.port, args.seed, args.state, args.account_id)
     if args.command == "demo":
         return demo()
     if args.command == "coverage":

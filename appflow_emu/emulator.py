@@ -45,6 +45,7 @@ from appflow_emu.backend.schedules import catch_up
 from appflow_emu.catalog.connectors import normalize_connector_type
 from appflow_emu.catalog.entities import Entity, FieldSpec, fields_from_user
 from appflow_emu.intercept.botocore_call import BotocoreResponder
+from appflow_emu.intercept.http_wire import HttpResponder
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, listing
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
@@ -149,6 +150,10 @@ class Emulator:
         self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=_count_arg(
             "in_progress_polls", in_progress_polls))
         self._responder = BotocoreResponder(self._runtime)
+
+    def _http_responder(self, account_id: str) -> HttpResponder:
+        """What answers AppFlow's wire protocol over HTTP for this emulator (server mode)."""
+        return HttpResponder(self._runtime, account_id)
 
     # -- settings --------------------------------------------------------------------------
     @property

@@ -95,3 +95,14 @@ def appflow_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setenv(name, value)
     with mock_appflow(**options) as emulator:
         yield emulator
+
+
+@pytest.fixture
+def appflow_server() -> Iterator[Any]:
+    """An :class:`appflow_emu.server.AppFlowServer` on a free loopback port, in a thread, stopped
+    after the test: ``appflow_server.url`` for ``endpoint_url``, ``appflow_server.emulator`` the
+    handle. Needs the ``[server]`` extra."""
+    from appflow_emu.server import AppFlowServer  # only tests that ask for it pay for the server
+
+    with AppFlowServer(port=0) as server:
+        yield server

@@ -45,7 +45,8 @@ ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
 # (layer name, the modules and packages in it), top to bottom. A name stands for that module and,
 # when it is a subpackage, every module below it; the top-level package itself is only its __init__.
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
-    ("ways in", ("appflow_emu", "appflow_emu.__main__", "appflow_emu.mock", "appflow_emu.pytest_plugin")),
+    ("ways in", ("appflow_emu", "appflow_emu.__main__", "appflow_emu.mock", "appflow_emu.pytest_plugin",
+                 "appflow_emu.server")),
     ("handle", ("appflow_emu.emulator",)),
     ("intercept", ("appflow_emu.intercept",)),
     ("backend", ("appflow_emu.backend",)),

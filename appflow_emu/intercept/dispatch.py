@@ -58,6 +58,11 @@ def error_response(runtime: Runtime, code: str, message: str) -> Response:
     return status, headers, body
 
 
+def protocol_error(runtime: Runtime, code: str, message: str) -> Response:
+    """An error of the wire protocol itself (model/service.PROTOCOL_ERRORS), before any operation."""
+    return error_response(runtime, code, message)
+
+
 IDEMPOTENCY_WINDOW = 8 * 3600  # [doc] "The token is active for 8 hours"
 
 
@@ -126,9 +131,9 @@ def handle(
         try:
             params = _loads(body.decode("utf-8")) if body and body != b"{}" else {}
         except ValueError:  # not UTF-8, or not JSON
-            raise AppFlowError("ValidationException", "Could not parse the request body as JSON.")
+            raise AppFlowError("SerializationException", "Could not parse the request body as JSON.")
         if type(params) is not dict:
-            raise AppFlowError("ValidationException", "The request body must be a JSON object.")
+            raise AppFlowError("SerializationException", "The request body must be a JSON object.")
         params = op.params_from_wire(params, labels, query or {})
         if op.check_input is not None:
             errors: list = []

@@ -30,11 +30,21 @@ def operation_model(name: str) -> OperationModel:
     return service_model().operation_model(name)
 
 
+# [doc] Errors of the AWS wire protocol itself, answered before an operation is known (AWS
+# "Common Errors"; the status of an oversized body is [guess]). They are not in the model.
+PROTOCOL_ERRORS: Dict[str, int] = {
+    "MissingAuthenticationTokenException": 403,
+    "SerializationException": 400,
+    "UnknownOperationException": 404,
+    "RequestEntityTooLargeException": 413,
+}
+
+
 @lru_cache(maxsize=None)
 def error_statuses() -> Dict[str, int]:
-    """Error code -> HTTP status, from the model's error shapes."""
+    """Error code -> HTTP status, from the model's error shapes, and the protocol's own errors."""
     model = service_model()
-    statuses: Dict[str, int] = {}
+    statuses: Dict[str, int] = dict(PROTOCOL_ERRORS)
     for name in model.shape_names:
         shape = model.shape_for(name)
         if shape.metadata.get("exception"):

@@ -1,0 +1,65 @@
+"""Answering AppFlow's REST-JSON wire protocol from raw HTTP parts, for server mode.
+
+``HttpResponder(runtime, account_id)(method, raw_path, query, headers, body)`` gives
+``(status, headers, body)``. It does what AWS's front door does before an operation runs, then
+hands the request to the same ``dispatch.handle`` the in-process hook uses (no second path per
+operation):
+
+- no ``Authorization`` header: 403 ``MissingAuthenticationTokenException`` [doc];
+- the region comes from the SigV4 credential scope (``Credential=AKID/DATE/REGION/appflow/aws4_request``);
+- an unknown method and path: 404 ``UnknownOperationException``;
+- a body over ``MAX_BODY`` bytes: 413 ``RequestEntityTooLargeException`` [guess: AWS's limit and code];
+- a body that is not a JSON object: 400 ``SerializationException``;
+- the content type is not checked: the body is read as JSON whatever it says [guess, as AWS's
+  JSON services do with the ``application/x-amz-json`` and ``application/json`` types SDKs send].
+
+Answers carry only the members the installed model has (``prune=True``): HTTP clients parse with
+their own models.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Mapping, Optional
+
+from appflow_emu.backend.runtime import Runtime
+from appflow_emu.intercept.dispatch import Response, find_operation, handle, protocol_error
+
+MAX_BODY = 10 * 1024 * 1024  # [guess]
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/[^/,\s]+/aws4_request")
+DEFAULT_REGION = "us-east-1"
+
+
+def region_of(authorization: str) -> Optional[str]:
+    """The region of a SigV4 ``Authorization`` header's credential scope, else None."""
+    found = _SCOPE.search(authorization)
+    return found.group(1) if found else None
+
+
+class HttpResponder:
+    """One per emulator in server mode (see the module docstring)."""
+
+    def __init__(self, runtime: Runtime, account_id: str) -> None:
+        self.runtime = runtime
+        self.account_id = account_id
+
+    def __call__(self, method: str, raw_path: str, query: Mapping[str, List[str]],
+                 headers: Any, body: bytes) -> Response:
+        runtime = self.runtime
+        authorization = headers.get("authorization") or headers.get("Authorization") or ""
+        if not authorization:
+            return protocol_error(runtime, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        found = find_operation(method, raw_path)
+        if found is None:
+            return protocol_error(runtime, "UnknownOperationException",
+                                  f"No operation matches {method} {raw_path.split('?', 1)[0]}")
+        if len(body) > MAX_BODY:
+            return self.too_large()
+        op, labels = found  # a body that is not a JSON object: dispatch answers SerializationException
+        region = region_of(authorization) or DEFAULT_REGION
+        query_lists: Dict[str, Any] = {k: list(v) for k, v in query.items()}
+        return handle(runtime, op, labels, query_lists, body, self.account_id, region, prune=True)
+
+    def too_large(self) -> Response:
+        """The answer to a body over ``MAX_BODY`` bytes (the server need not read it)."""
+        return protocol_error(self.runtime, "RequestEntityTooLargeException",
+                              f"The request body is larger than {MAX_BODY} bytes.")

@@ -1,0 +1,112 @@
+"""Server mode: AppFlow on localhost for the AWS CLI, any SDK, and a page to look at.
+
+    from appflow_emu.server import AppFlowServer
+
+    with AppFlowServer(port=0) as server:      # in a thread; port 0 picks a free port
+        client = boto3.client("appflow", endpoint_url=server.url, region_name="us-east-1")
+        server.emulator                        # the same handle as in process
+
+``python -m appflow_emu serve`` runs one from the command line (``appflow_emu/__main__.py``).
+HTTP is waitress's (a production WSGI server: HTTP/1.1 keep-alive, chunked bodies, a pool of
+threads); requests and responses are werkzeug's. Both come with ``pip install "appflow_emu[server]"``.
+See docs/server.md.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Optional, Union
+
+from waitress.server import create_server
+
+from appflow_emu.backend.runtime import current_account_id
+from appflow_emu.emulator import Emulator
+from appflow_emu.intercept.http_wire import MAX_BODY
+from appflow_emu.server.wsgi import ServerApp
+
+__all__ = ["AppFlowServer"]
+
+
+THREADS = 8  # requests served at once (more wait in the queue)
+GRACE = 10.0  # seconds the requests in flight get to finish when the server stops
+
+
+class AppFlowServer:
+    """The emulator behind an HTTP server in a background thread (see the module docstring).
+
+    ``state``: a file in the snapshot format, loaded at start if it exists and saved (atomically)
+    at stop. ``account_id``: the account requests act in (default ``MOTO_ACCOUNT_ID`` or
+    123456789012)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 5055, seed: int = 0,
+                 state: Optional[Union[str, "os.PathLike[str]"]] = None, account_id: Optional[str] = None,
+                 emulator: Optional[Emulator] = None) -> None:
+        self.host = host
+        self.port = port
+        self.state = os.fspath(state) if state is not None else None
+        self.account_id = account_id or current_account_id()
+        self.emulator = emulator if emulator is not None else Emulator(seed=seed)
+        self._server: Any = None
+        self._thread: Optional[threading.Thread] = None
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self._server.effective_port}"
+
+    def start(self) -> "AppFlowServer":
+        if self._server is not None:
+            return self
+        if self.state is not None and os.path.exists(self.state):
+            self.emulator.load(self.state)
+        self._server = create_server(ServerApp(self.emulator, self.account_id), host=self.host, port=self.port,
+                                     threads=THREADS, ident="appflow_emu", clear_untrusted_proxy_headers=True,
+                                     max_request_body_size=4 * MAX_BODY)  # beyond: waitress refuses; below: AWS-shaped 413
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, args=(self._server,), name="appflow_emu server",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _serve(self, server: Any) -> None:
+        """waitress's event loop, until :meth:`stop`; then stop accepting, let the requests in
+        flight finish and their answers go out (at most ``GRACE`` seconds), and close."""
+        loop, channels = server.asyncore.loop, server._map
+        while not self._stopping.is_set():
+            loop(timeout=0.05, map=channels, count=1)
+        server.accepting = False
+        server.close()  # the listening socket: no new connections
+        dispatcher = server.task_dispatcher
+        deadline = time.monotonic() + GRACE
+        while time.monotonic() < deadline and (dispatcher.active_count or dispatcher.queue or any(
+                getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0) for c in list(channels.values()))):
+            loop(timeout=0.05, map=channels, count=1)
+        for channel in list(channels.values()):
+            channel.close()
+        dispatcher.shutdown(cancel_pending=True, timeout=GRACE)
+
+    def serve_forever(self) -> None:
+        """Start and serve in the calling thread until :meth:`stop` is called from another."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.state is not None:
+            self.emulator.save(self.state)
+
+    def __enter__(self) -> "AppFlowServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -1,0 +1,84 @@
+"""The control API of server mode: the handle's verbs as JSON over HTTP, under ``/_appflow_emu/``.
+
+``GET /_appflow_emu/health`` and ``/version``; every other verb is ``POST /_appflow_emu/<verb>``
+with a JSON object of the verb's keyword arguments (``region`` and ``account_id`` where the verb
+takes them), answered ``{"result": ...}``. The verbs are exactly those in ``VERBS``, each the
+handle's method of that name (docs/server.md lists them); the handle's errors come back as 4xx JSON
+``{"error": type, "message": ...}``: NotFoundError 404, AmbiguousNameError 409, a bad argument or a
+bad state document 400. Bytes travel as base64 (``put_object``'s ``body_base64``, ``get_object``'s
+answer).
+"""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Callable, Dict
+
+from werkzeug.wrappers import Request, Response
+
+from appflow_emu import __version__
+from appflow_emu.emulator import Emulator
+from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError
+
+CONTROL_PREFIX = "/_appflow_emu/"
+
+# The handle's verbs the control API offers: every one whose arguments and answer are data.
+VERBS = (
+    "reset", "snapshot", "restore", "add_source_records", "source_records", "add_entity", "create_bucket",
+    "put_object", "get_object", "list_objects", "destination_records", "warehouse_rows", "events",
+    "lookout_records", "fail_next_execution", "set_in_progress_polls", "invalidate_credentials", "advance",
+    "tick", "now", "set_quota",
+)
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value, default=str, allow_nan=False), status=status, mimetype="application/json")
+
+
+def _error(kind: str, message: str, status: int) -> Response:
+    return _json({"error": kind, "message": message}, status)
+
+
+class ControlAPI:
+    def __init__(self, emulator: Emulator, account_id: str) -> None:
+        self.emulator = emulator
+        self.account_id = account_id
+        self.extra: Dict[str, Callable[[Request], Response]] = {}  # more pages (server/page.py)
+
+    def dispatch(self, request: Request, verb: str) -> Response:
+        if verb in self.extra:
+            return self.extra[verb](request)
+        if verb == "health":
+            return _json({"status": "ok"})
+        if verb == "version":
+            return _json({"appflow_emu": __version__})
+        if verb not in VERBS:
+            return _error("NotFoundError", f"no control verb {verb!r}; verbs: health, version, {', '.join(VERBS)}", 404)
+        if request.method != "POST":
+            return _error("MethodNotAllowed", f"{verb} takes POST with a JSON object of its arguments", 405)
+        try:
+            raw = request.get_data(cache=False)
+            kwargs = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except ValueError as e:
+            return _error("SerializationException", f"the body is not JSON: {e}", 400)
+        if not isinstance(kwargs, dict):
+            return _error("SerializationException", "the body must be a JSON object of keyword arguments", 400)
+        try:
+            return _json({"result": self._call(verb, kwargs)})
+        except NotFoundError as e:
+            return _error("NotFoundError", str(e.args[0]) if e.args else str(e), 404)
+        except AmbiguousNameError as e:
+            return _error("AmbiguousNameError", str(e), 409)
+        except InvalidStateError as e:
+            return _error("InvalidStateError", str(e), 400)
+        except (TypeError, ValueError) as e:
+            return _error(type(e).__name__, str(e), 400)
+
+    def _call(self, verb: str, kwargs: Dict[str, Any]) -> Any:
+        emu = self.emulator
+        if verb == "put_object" and "body_base64" in kwargs:
+            kwargs["body"] = base64.b64decode(kwargs.pop("body_base64"), validate=True)
+        result = getattr(emu, verb)(**kwargs)
+        if verb == "get_object":
+            return {"body_base64": base64.b64encode(result).decode("ascii")}
+        return result

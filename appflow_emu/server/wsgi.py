@@ -1,0 +1,59 @@
+"""The server's WSGI application: AppFlow's wire protocol, and the control API and page under
+``/_appflow_emu/``. werkzeug parses HTTP (keep-alive, chunked bodies); nothing here is written
+per AppFlow operation: requests go to the emulator's ``HttpResponder`` (``intercept/http_wire.py``),
+the same dispatch as the in-process hook."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
+
+from werkzeug.wrappers import Request, Response
+
+from appflow_emu.emulator import Emulator
+from appflow_emu.intercept.http_wire import MAX_BODY
+from appflow_emu.server.control import CONTROL_PREFIX, ControlAPI
+
+
+def _raw_path(environ: dict) -> str:
+    """The request path as the client sent it (still percent-encoded: an ARN in the tags path
+    holds ``%2F``, which PATH_INFO has already decoded)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw).split("?", 1)[0]
+    return quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
+
+
+class ServerApp:
+    def __init__(self, emulator: Emulator, account_id: str) -> None:
+        self.emulator = emulator
+        self.account_id = account_id
+        self.wire = emulator._http_responder(account_id)
+        self.control = ControlAPI(emulator, account_id)
+
+    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        path = _raw_path(environ)
+        if path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX):
+            response = self.control.dispatch(request, path[len(CONTROL_PREFIX):])
+        else:
+            response = self._appflow(request, path)
+        return response(environ, start_response)
+
+    def _appflow(self, request: Request, path: str) -> Response:
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            status, headers, out = self.wire.too_large()  # not read
+            return _response(status, headers, out)
+        body = request.stream.read(MAX_BODY + 1)
+        status, headers, out = self.wire(request.method, path, request.args.to_dict(flat=False),
+                                         request.headers, body)
+        return _response(status, headers, out)
+
+
+def _response(status: int, headers: dict, body: bytes) -> Response:
+    """The answer as werkzeug sends it (which adds its own ``Date``)."""
+    response = Response(body, status=status)
+    for name, value in headers.items():
+        if name != "date":
+            response.headers[name] = value
+    return response
