@@ -544,7 +544,7 @@ class CompiledTasks:
         self._run = run
         self.partition_keys = partition_keys
         self.fields_read = fields_read
-        self.source = source  # the generated Python text, for debugging
+        self.source = source  # the generated Python text (the source filter's too), for debugging
         # The filters pushed down to the source (None: none): the source applies them before it
         # counts what it returns (see simulator/sources.py); ``compiled(records)`` does not.
         self.source_filter = source_filter
@@ -662,11 +662,14 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str, pushdown: 
     exec(compile(text, "<appflow_emu tasks>", "exec"), namespace)
     run = namespace["_make"](RecordFailure, RunFailure, _num, _text, _bool, _to_ms, _fail_unexpected,
                              _merge_text, *src.consts.values())
-    source_filter = _compile_source_filter(pushed) if pushed else None
+    source_filter = None
+    if pushed:
+        source_filter, filter_text = _compile_source_filter(pushed)
+        text += "\n\n" + filter_text
     return CompiledTasks(run, partition_keys, visible if has_projection else None, text, source_filter)
 
 
-def _compile_source_filter(filters: List[_Task]) -> Callable[[Iterable[Record]], Iterator[Record]]:
+def _compile_source_filter(filters: List[_Task]) -> Tuple[Callable[[Iterable[Record]], Iterator[Record]], str]:
     """The pushed-down filters as one generator over the source's records: the records that pass
     every one of them, unchanged. A record the filters cannot read (not an object) passes, and
     the flow's other tasks fail it as they would without pushdown."""
@@ -688,7 +691,7 @@ def _compile_source_filter(filters: List[_Task]) -> Callable[[Iterable[Record]],
     )
     namespace: Dict[str, Any] = {}
     exec(compile(text, "<appflow_emu source filter>", "exec"), namespace)
-    return namespace["_make"](_num, _text, _bool, _to_ms, *src.consts.values())  # type: ignore[no-any-return]
+    return namespace["_make"](_num, _text, _bool, _to_ms, *src.consts.values()), text
 
 
 def _fail_unexpected(exc: BaseException, record: Any) -> RecordFailure:
