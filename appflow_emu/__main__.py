@@ -112,7 +112,8 @@ def schema(operation: str, output: bool) -> int:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str]) -> int:
+def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str],
+          s3_endpoint: Optional[str] = None) -> int:
     """Serve until SIGINT or SIGTERM; then finish the requests in flight, save ``--state``, exit 0."""
     import signal
     import threading
@@ -122,7 +123,8 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
     if host not in LOOPBACK:
         print(f"appflow_emu: warning: listening on {host}, not only on this machine: anyone who can reach "
               "it can drive the emulator (and its task definitions run as Python code here)", file=sys.stderr)
-    server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id)
+    server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id,
+                           s3_endpoint=s3_endpoint)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -148,9 +150,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--state", help="a snapshot file: loaded at start if it exists, saved at a clean shutdown")
     p.add_argument("--account-id", help="the account requests act in (default MOTO_ACCOUNT_ID or 123456789012)")
+    p.add_argument("--s3-endpoint", help="the S3 (e.g. a moto_server) S3 sources and destinations use; "
+                                         "default: the embedded store")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.host, args.port, args.seed, args.state, args.account_id)
+        return serve(args.host, args.port, args.seed, args.state, args.account_id, args.s3_endpoint)
     if args.command == "demo":
         return demo()
     if args.command == "coverage":

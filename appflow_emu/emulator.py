@@ -193,6 +193,19 @@ class Emulator:
     def conflict_on_concurrent_start(self, value: bool) -> None:
         self._runtime.conflict_on_concurrent_start = bool(value)
 
+    @property
+    def s3_endpoint(self) -> Optional[str]:
+        """The URL of the S3 that S3 sources and destinations use (a ``moto_server`` or MinIO next
+        to a server-mode emulator), or None: moto's S3 while ``mock_aws`` is active, else the
+        embedded store. The handle's S3 verbs use it too; a snapshot then holds no S3 objects."""
+        return self._runtime.s3_endpoint
+
+    @s3_endpoint.setter
+    def s3_endpoint(self, value: Optional[str]) -> None:
+        if value is not None and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
+            raise ValueError(f"s3_endpoint must be an http(s) URL or None, got {value!r}")
+        self._runtime.s3_endpoint = value
+
     def set_quota(self, name: str, value: int) -> None:
         """Lower (or raise) a quota in every account and region: ``flows``,
         ``connector_profiles`` or ``custom_connectors``."""

@@ -145,6 +145,7 @@ class Runtime:
         self.conflict_on_concurrent_start = False
         self.caller_arn = DEFAULT_CALLER_ARN
         self.clock_offset = 0.0
+        self.s3_endpoint: Optional[str] = None  # S3 sources and destinations use the S3 there
         # entities tests added: scope (None: every account and region) -> connector type -> name -> entity
         self.added_entities: Dict[Optional[Tuple[str, str]], Dict[str, Dict[str, Entity]]] = {}
         self._reset_ids()
@@ -187,10 +188,10 @@ class Runtime:
 
     def take_state_of(self, other: "Runtime") -> None:
         """Replace everything this runtime holds with what ``other`` holds (a restored state, built
-        aside); this runtime keeps its lock and its strictness."""
+        aside); this runtime keeps its lock, its strictness and its S3 endpoint."""
         with self.lock:
             for name, value in vars(other).items():
-                if name not in ("lock", "strict"):
+                if name not in ("lock", "strict", "s3_endpoint"):
                     setattr(self, name, value)
 
     # -- state -----------------------------------------------------------------------------
@@ -239,7 +240,7 @@ class Runtime:
     # -- data --------------------------------------------------------------------------------
     def store(self, account_id: Optional[str] = None) -> ObjectStore:
         """The S3 runs of this account read and write: moto's while moto is active, else embedded."""
-        return store_for(account_id or current_account_id(), self.data.embedded)
+        return store_for(account_id or current_account_id(), self.data.embedded, self.s3_endpoint)
 
     def entities(self, connector_type: str, scope: Optional[Tuple[str, str]] = None) -> Dict[str, Entity]:
         """A connector's entities as seen from an (account, region): the catalog's, then those

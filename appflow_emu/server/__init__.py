@@ -37,16 +37,19 @@ class AppFlowServer:
 
     ``state``: a file in the snapshot format, loaded at start if it exists and saved (atomically)
     at stop. ``account_id``: the account requests act in (default ``MOTO_ACCOUNT_ID`` or
-    123456789012)."""
+    123456789012). ``s3_endpoint``: the S3 (a ``moto_server``, MinIO) that S3 sources and
+    destinations use; by default the embedded store, which the control API exposes."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5055, seed: int = 0,
                  state: Optional[Union[str, "os.PathLike[str]"]] = None, account_id: Optional[str] = None,
-                 emulator: Optional[Emulator] = None) -> None:
+                 emulator: Optional[Emulator] = None, s3_endpoint: Optional[str] = None) -> None:
         self.host = host
         self.port = port
         self.state = os.fspath(state) if state is not None else None
         self.account_id = account_id or current_account_id()
         self.emulator = emulator if emulator is not None else Emulator(seed=seed)
+        if s3_endpoint is not None:
+            self.emulator.s3_endpoint = s3_endpoint
         self._server: Any = None
         self._thread: Optional[threading.Thread] = None
         self._stopping = threading.Event()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Dict, List, Protocol, runtime_checkable
+from typing import Any, Dict, List, Optional, Protocol, runtime_checkable
 
 import botocore.session
 from botocore.config import Config
@@ -226,8 +226,47 @@ class MotoStore:
         return f"<MotoStore account={self.account_id}>"
 
 
-def store_for(account_id: str, embedded: ObjectStore) -> ObjectStore:
-    """moto's S3 (the account's) while ``mock_aws`` is active, else ``embedded``."""
+class EndpointStore(MotoStore):
+    """The S3 at an endpoint URL (a ``moto_server``, MinIO... started next to a server-mode
+    emulator), through a botocore ``s3`` client per (account, endpoint), path-style addressing."""
+
+    _endpoint_clients: Dict[Any, Any] = {}
+
+    def __init__(self, account_id: str, endpoint_url: str) -> None:
+        super().__init__(account_id)
+        self.endpoint_url = endpoint_url
+
+    @property
+    def _client(self) -> Any:
+        key = (self.account_id, self.endpoint_url)
+        client = self._endpoint_clients.get(key)
+        if client is None:
+            with self._clients_lock:
+                client = self._endpoint_clients.get(key)
+                if client is None:
+                    client = botocore.session.Session().create_client(
+                        "s3", region_name="us-east-1", endpoint_url=self.endpoint_url,
+                        aws_access_key_id=_FAKE_KEY, aws_secret_access_key=_FAKE_SECRET,
+                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+                    )
+                    account_id = self.account_id
+
+                    def add_account(request: Any, **kwargs: Any) -> None:
+                        request.headers["x-moto-account-id"] = account_id  # moto_server's account; others ignore it
+
+                    client.meta.events.register("before-sign.s3", add_account)
+                    self._endpoint_clients[key] = client
+        return client
+
+    def __repr__(self) -> str:
+        return f"<EndpointStore {self.endpoint_url} account={self.account_id}>"
+
+
+def store_for(account_id: str, embedded: ObjectStore, endpoint_url: Optional[str] = None) -> ObjectStore:
+    """The S3 at ``endpoint_url`` when one is set; moto's S3 (the account's) while ``mock_aws`` is
+    active; else ``embedded``."""
+    if endpoint_url:
+        return EndpointStore(account_id, endpoint_url)
     if moto_active():
         return MotoStore(account_id)
     return embedded

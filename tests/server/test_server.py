@@ -303,3 +303,39 @@ def test_the_appflow_server_fixture(appflow_server) -> None:
     assert client.list_flows()["flows"] == []
     appflow_server.emulator.put_object("inb", "k", b"v")
     assert appflow_server.emulator.list_objects("inb") == ["k"]
+
+
+def test_s3_sources_and_destinations_use_the_s3_endpoint_given() -> None:
+    """--s3-endpoint: a moto_server next to the emulator holds the buckets (the interplay mock_aws
+    gives in process)."""
+    moto_server = pytest.importorskip("moto.server")
+    s3_server = moto_server.ThreadedMotoServer(port=0, verbose=False)
+    s3_server.start()
+    try:
+        host, port = s3_server.get_host_and_port()
+        s3_url = f"http://{host}:{port}"
+        s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3.create_bucket(Bucket="in-bucket")
+        s3.create_bucket(Bucket="out-bucket")
+        s3.put_object(Bucket="in-bucket", Key="data/a.csv", Body=b"id,name\n1,Acme\n2,Globex\n")
+        with AppFlowServer(port=0, s3_endpoint=s3_url) as server:
+            client = client_for(server.url)
+            client.create_flow(
+                flowName="copy", triggerConfig={"triggerType": "OnDemand"},
+                sourceFlowConfig={"connectorType": "S3", "sourceConnectorProperties": {"S3": {
+                    "bucketName": "in-bucket", "bucketPrefix": "data"}}},
+                destinationFlowConfigList=[{"connectorType": "S3", "destinationConnectorProperties": {"S3": {
+                    "bucketName": "out-bucket", "bucketPrefix": "out",
+                    "s3OutputFormatConfig": {"fileType": "JSON"}}}}],
+                tasks=[{"taskType": "Map_all", "sourceFields": [], "connectorOperator": {"S3": "NO_OP"},
+                        "taskProperties": {}}])
+            execution_id = client.start_flow(flowName="copy")["executionId"]
+            assert server.emulator.snapshot()["objects"] is None  # the buckets are the other S3's
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="out-bucket")["Contents"]]
+        assert keys == [f"out/copy/{execution_id}/part-00000"]
+        body = s3.get_object(Bucket="out-bucket", Key=keys[0])["Body"].read()
+        assert [json.loads(line) for line in body.splitlines()] == [{"id": "1", "name": "Acme"},
+                                                                     {"id": "2", "name": "Globex"}]
+    finally:
+        s3_server.stop()
