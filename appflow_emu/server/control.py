@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from appflow_emu import __version__
 from appflow_emu.emulator import Emulator
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError
+from appflow_emu.server.page import page_routes
 
 CONTROL_PREFIX = "/_appflow_emu/"
 
@@ -44,6 +45,7 @@ class ControlAPI:
         self.emulator = emulator
         self.account_id = account_id
         self.extra: Dict[str, Callable[[Request], Response]] = {}  # more pages (server/page.py)
+        self.extra.update(page_routes(emulator, CONTROL_PREFIX))  # the state page and its JSON
 
     def dispatch(self, request: Request, verb: str) -> Response:
         if verb in self.extra:
