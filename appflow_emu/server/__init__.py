@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Any, Optional, Union
 
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from appflow_emu.backend.runtime import current_account_id
@@ -30,6 +32,10 @@ __all__ = ["AppFlowServer"]
 
 THREADS = 8  # requests served at once (more wait in the queue)
 GRACE = 10.0  # seconds the requests in flight get to finish when the server stops
+
+
+def _never() -> bool:
+    return False
 
 
 class AppFlowServer:
@@ -82,7 +88,12 @@ class AppFlowServer:
         while not self._stopping.is_set():
             loop(timeout=0.05, map=channels, count=1)
         server.accepting = False
-        server.close()  # the listening socket: no new connections
+        # The listening socket only (server.close() would also close the trigger the worker threads
+        # pull when an answer is ready: each would log EBADF and its answer wait for the next poll).
+        wasyncore.dispatcher.close(server)
+        for channel in list(channels.values()):
+            if isinstance(channel, HTTPChannel):  # kept-alive connections: no new requests read
+                channel.readable = _never
         dispatcher = server.task_dispatcher
         deadline = time.monotonic() + GRACE
         while time.monotonic() < deadline and (dispatcher.active_count or dispatcher.queue or any(
