@@ -339,3 +339,15 @@ def test_s3_sources_and_destinations_use_the_s3_endpoint_given() -> None:
                                                                      {"id": "2", "name": "Globex"}]
     finally:
         s3_server.stop()
+
+
+def test_a_client_that_disconnects_midway_does_no_harm(server) -> None:
+    import socket
+
+    host, port = server.url.rsplit("//", 1)[1].rsplit(":", 1)
+    for partial in (b"POST /create-flow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n",  # headers cut
+                    b"POST /create-flow HTTP/1.1\r\nHost: x\r\nAuthorization: " + AUTH["Authorization"].encode()
+                    + b"\r\nContent-Length: 1000\r\n\r\n{\"flowName\": \"half"):  # body cut
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(partial)
+    assert client_for(server.url).list_flows()["flows"] == []  # still serving; nothing half made
