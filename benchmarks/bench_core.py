@@ -51,25 +51,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from common import ROOT, Results, offline_environment  # noqa: E402  (benchmarks/common.py)
 
-# A reproducible, offline environment before botocore reads anything. These are the values
-# mock_appflow puts in the environment when none are set, so floors and emulator runs sign alike.
-for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_APPFLOW"):
-    os.environ.pop(_name, None)
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-})
-os.environ.pop("APPFLOW_EMU_STRICT", None)  # measure the default (non-strict) mode
+offline_environment()
 
 import boto3  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
@@ -309,26 +293,6 @@ def measure_imports(repeats: int) -> Dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-
-class Results:
-    def __init__(self) -> None:
-        self.samples: Dict[str, List[float]] = {}
-        self.labels: Dict[str, str] = {}
-        self.order: List[str] = []
-
-    def add(self, key: str, label: str, value: float) -> None:
-        if key not in self.samples:
-            self.samples[key] = []
-            self.labels[key] = label
-            self.order.append(key)
-        self.samples[key].append(value)
-
-    def median(self, key: str) -> float:
-        return statistics.median(self.samples[key])
-
-    def paired_ratio(self, num: str, den: str) -> float:
-        return statistics.median(a / b for a, b in zip(self.samples[num], self.samples[den]))
-
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -78,6 +79,18 @@ def projection_tasks(member: str, fields: List[str]) -> List[Dict[str, Any]]:
             "taskProperties": {"DESTINATION_DATA_TYPE": "string", "SOURCE_DATA_TYPE": "string"},
         })
     return tasks
+
+
+def map_all() -> List[Dict[str, Any]]:
+    """An S3 source's Map_all task (every field, none excluded)."""
+    return [{"sourceFields": [], "connectorOperator": {"S3": "NO_OP"}, "taskType": "Map_all",
+             "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": "[]"}}]
+
+
+def partition(*keys: str) -> Dict[str, Any]:
+    """An S3 source's Partition task on these keys."""
+    return {"sourceFields": list(keys), "connectorOperator": {"S3": "NO_OP"}, "taskType": "Partition",
+            "taskProperties": {"ORDERED_PARTITION_KEYS_LIST": json.dumps(list(keys))}}
 
 
 def flow_request(name: str, trigger: str = "OnDemand", source: Optional[Dict[str, Any]] = None,

@@ -269,8 +269,7 @@ def snapshot(runtime: Runtime) -> Doc:
                 "quotas": dict(runtime.quotas),
             },
             "clock_offset": runtime.clock_offset,
-            "ids": {"ids": _random_state(runtime.id_generators()[0]),
-                    "requests": _random_state(runtime.id_generators()[1])},
+            "ids": dict(zip(("ids", "requests"), map(_random_state, runtime.id_generators()))),
             "regions": regions,
             "entities": [_entity_doc(scope, ct, entity)
                          for scope, by_type in runtime.added_entities.items()

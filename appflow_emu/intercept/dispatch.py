@@ -49,6 +49,7 @@ def _headers(request_id: str, body: bytes) -> Dict[str, str]:
 
 
 def error_response(runtime: Runtime, code: str, message: str) -> Response:
+    """An AWS-shaped error: a model error, or one of the protocol's own (model/service.PROTOCOL_ERRORS)."""
     body = encode_json({"message": message}).encode()
     headers = _headers(runtime.new_request_id(), body)
     headers["x-amzn-errortype"] = code
@@ -56,11 +57,6 @@ def error_response(runtime: Runtime, code: str, message: str) -> Response:
     if status is None:
         raise EmulatorError(f"appflow_emu raised {code!r}, which the installed AppFlow model does not define")
     return status, headers, body
-
-
-def protocol_error(runtime: Runtime, code: str, message: str) -> Response:
-    """An error of the wire protocol itself (model/service.PROTOCOL_ERRORS), before any operation."""
-    return error_response(runtime, code, message)
 
 
 IDEMPOTENCY_WINDOW = 8 * 3600  # [doc] "The token is active for 8 hours"

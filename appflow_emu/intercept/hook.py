@@ -56,7 +56,7 @@ def install() -> None:
     from botocore import handlers as botocore_handlers
 
     builtin = botocore_handlers.BUILTIN_HANDLERS
-    if _Installed.builtin is not builtin or _SPEC not in builtin[-8:]:
+    if _Installed.builtin is not builtin:  # once per list (a scan of ~200 handlers)
         if _SPEC not in builtin:
             builtin.append(_SPEC)
         _Installed.builtin = builtin

@@ -21,12 +21,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Mapping, Optional
 
-from appflow_emu.backend.runtime import Runtime
-from appflow_emu.intercept.dispatch import Response, find_operation, handle, protocol_error
+from appflow_emu.backend.runtime import DEFAULT_REGION, Runtime
+from appflow_emu.intercept.dispatch import Response, error_response, find_operation, handle
 
 MAX_BODY = 10 * 1024 * 1024  # [guess]
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/[^/,\s]+/aws4_request")
-DEFAULT_REGION = "us-east-1"
 
 
 def region_of(authorization: str) -> Optional[str]:
@@ -47,10 +46,10 @@ class HttpResponder:
         runtime = self.runtime
         authorization = headers.get("authorization") or headers.get("Authorization") or ""
         if not authorization:
-            return protocol_error(runtime, "MissingAuthenticationTokenException", "Missing Authentication Token")
+            return error_response(runtime, "MissingAuthenticationTokenException", "Missing Authentication Token")
         found = find_operation(method, raw_path)
         if found is None:
-            return protocol_error(runtime, "UnknownOperationException",
+            return error_response(runtime, "UnknownOperationException",
                                   f"No operation matches {method} {raw_path.split('?', 1)[0]}")
         if len(body) > MAX_BODY:
             return self.too_large()
@@ -61,5 +60,5 @@ class HttpResponder:
 
     def too_large(self) -> Response:
         """The answer to a body over ``MAX_BODY`` bytes (the server need not read it)."""
-        return protocol_error(self.runtime, "RequestEntityTooLargeException",
+        return error_response(self.runtime, "RequestEntityTooLargeException",
                               f"The request body is larger than {MAX_BODY} bytes.")

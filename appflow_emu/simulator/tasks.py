@@ -638,15 +638,14 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str, pushdown: 
         _transform(src, t)
     out_expr = _output(src, outputs, map_all)
 
-    body = "\n".join("                " + line for line in src.lines)
-    params = ", ".join(["_RecordFailure", "_RunFailure", "_num", "_text", "_bool", "_to_ms",
-                        "_fail_unexpected", "_merge_text"] + list(src.consts))
+    helpers = {"_RecordFailure": RecordFailure, "_RunFailure": RunFailure, "_num": _num, "_text": _text,
+               "_bool": _bool, "_to_ms": _to_ms, "_fail_unexpected": _fail_unexpected, "_merge_text": _merge_text}
     text = (
-        f"def _make({params}):\n"
+        f"def _make({_params(helpers, src)}):\n"
         f"    def _run(records, on_failure):\n"
         f"        for r in records:\n"
         f"            try:\n"
-        f"{body}\n"
+        f"{_body(src)}\n"
         f"                yield {out_expr}\n"
         f"            except _RecordFailure as e:\n"
         f"                if e.record is None:\n"
@@ -658,10 +657,7 @@ def _compile(tasks: List[Dict[str, Any]], source_connector_type: str, pushdown: 
         f"                on_failure(_fail_unexpected(e, r))\n"
         f"    return _run\n"
     )
-    namespace: Dict[str, Any] = {}
-    exec(compile(text, "<appflow_emu tasks>", "exec"), namespace)
-    run = namespace["_make"](RecordFailure, RunFailure, _num, _text, _bool, _to_ms, _fail_unexpected,
-                             _merge_text, *src.consts.values())
+    run = _instantiate(text, "<appflow_emu tasks>", helpers, src)
     source_filter = None
     if pushed:
         source_filter, filter_text = _compile_source_filter(pushed)
@@ -676,22 +672,36 @@ def _compile_source_filter(filters: List[_Task]) -> Tuple[Callable[[Iterable[Rec
     src = _Source(None, None)
     for t in filters:
         _filter(src, t)
-    body = "\n".join("                " + line for line in src.lines)
-    params = ", ".join(["_num", "_text", "_bool", "_to_ms"] + list(src.consts))
+    helpers = {"_num": _num, "_text": _text, "_bool": _bool, "_to_ms": _to_ms}
     text = (
-        f"def _make({params}):\n"
+        f"def _make({_params(helpers, src)}):\n"
         f"    def _source_filter(records):\n"
         f"        for r in records:\n"
         f"            try:\n"
-        f"{body}\n"
+        f"{_body(src)}\n"
         f"            except Exception:\n"
         f"                pass\n"
         f"            yield r\n"
         f"    return _source_filter\n"
     )
+    return _instantiate(text, "<appflow_emu source filter>", helpers, src), text
+
+
+# -- the generated text: a factory ``_make(helpers..., constants...)`` returning the generator ------
+
+def _params(helpers: Dict[str, Any], src: _Source) -> str:
+    return ", ".join([*helpers, *src.consts])
+
+
+def _body(src: _Source) -> str:
+    return "\n".join("                " + line for line in src.lines)
+
+
+def _instantiate(text: str, filename: str, helpers: Dict[str, Any], src: _Source) -> Any:
+    """Compile the factory's text and call it with the helpers and the closure constants."""
     namespace: Dict[str, Any] = {}
-    exec(compile(text, "<appflow_emu source filter>", "exec"), namespace)
-    return namespace["_make"](_num, _text, _bool, _to_ms, *src.consts.values()), text
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace["_make"](*helpers.values(), *src.consts.values())
 
 
 def _fail_unexpected(exc: BaseException, record: Any) -> RecordFailure:

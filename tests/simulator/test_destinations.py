@@ -18,7 +18,7 @@ from appflow_emu.simulator.dataplane import DataPlane
 from appflow_emu.simulator.objectstore import EmbeddedStore, MotoStore, moto_active, store_for
 from appflow_emu.simulator.plan import RunFailure, RunPlan
 from tests.conftest import enum_params, requires_enum_value, requires_member, requires_operation, shape_meta, when
-from tests.helpers import flow_request, profile_request, s3_source
+from tests.helpers import flow_request, map_all, partition, profile_request, s3_source
 
 # Features newer than mid-2021 AppFlow models (see tox.ini's botocore120 environment).
 needs_hierarchy = requires_member("PrefixConfig", "pathPrefixHierarchy")
@@ -42,16 +42,6 @@ MORE_PROFILES: Dict[str, Dict[str, Any]] = {
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-def map_all() -> List[Dict[str, Any]]:
-    return [{"sourceFields": [], "connectorOperator": {"S3": "NO_OP"}, "taskType": "Map_all",
-             "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": "[]"}}]
-
-
-def partition(*keys: str) -> Dict[str, Any]:
-    return {"sourceFields": list(keys), "connectorOperator": {"S3": "NO_OP"}, "taskType": "Partition",
-            "taskProperties": {"ORDERED_PARTITION_KEYS_LIST": json.dumps(list(keys))}}
-
 
 def s3_out(bucket: str = "out-bucket", prefix: Optional[str] = "exports", **fmt: Any) -> Dict[str, Any]:
     props: Dict[str, Any] = {"bucketName": bucket}

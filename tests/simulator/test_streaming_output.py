@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from appflow_emu.simulator import formats
 from appflow_emu.simulator.plan import RunFailure
 from tests.conftest import requires_enum_value, requires_member
-from tests.helpers import flow_request, s3_source
+from tests.helpers import flow_request, map_all, partition, s3_source
 
 needs_partitions = requires_enum_value("TaskType", "Partition")
 needs_target_size = requires_member("AggregationConfig", "targetFileSize")
@@ -47,16 +47,6 @@ JSON_BY_REGION = {
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-def map_all() -> List[Dict[str, Any]]:
-    return [{"sourceFields": [], "connectorOperator": {"S3": "NO_OP"}, "taskType": "Map_all",
-             "taskProperties": {"EXCLUDE_SOURCE_FIELDS_LIST": "[]"}}]
-
-
-def partition(*keys: str) -> Dict[str, Any]:
-    return {"sourceFields": list(keys), "connectorOperator": {"S3": "NO_OP"}, "taskType": "Partition",
-            "taskProperties": {"ORDERED_PARTITION_KEYS_LIST": json.dumps(list(keys))}}
-
 
 def single_file(file_type: str, target_mb: Optional[int] = None) -> Dict[str, Any]:
     aggregation: Dict[str, Any] = {"aggregationType": "SingleFile"}
