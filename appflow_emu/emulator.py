@@ -44,6 +44,8 @@ from appflow_emu.backend.runtime import (
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.catalog.connectors import normalize_connector_type
 from appflow_emu.catalog.entities import Entity, FieldSpec, fields_from_user
+from appflow_emu.handle.arguments import count_arg, records_arg, text_arg, where
+from appflow_emu.handle.neighbours import NeighbourVerbs
 from appflow_emu.intercept.botocore_call import BotocoreResponder
 from appflow_emu.intercept.http_wire import HttpResponder
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, listing
@@ -89,47 +91,7 @@ class RegionView:
                 f"{len(s.flows)} flows, {len(s.registrations)} registered connectors>")
 
 
-def _where(region: Optional[str], account_id: Optional[str]) -> str:
-    if region is None and account_id is None:
-        return "in any account or region"
-    parts = []
-    if account_id is not None:
-        parts.append(f"account {account_id}")
-    if region is not None:
-        parts.append(f"region {region}")
-    return "in " + " ".join(parts)
-
-
-def _text_arg(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}: {value!r:.80}")
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    return value
-
-
-def _records_arg(records: Any) -> List[Record]:
-    if isinstance(records, Mapping):
-        raise TypeError("records must be a list of dicts; got one dict: pass [record]")
-    if isinstance(records, (str, bytes, bytearray)) or not isinstance(records, Iterable):
-        raise TypeError(f"records must be a list of dicts, got {type(records).__name__}")
-    rows: List[Record] = []
-    for n, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise TypeError(f"records must be a list of dicts; record {n} is a {type(record).__name__}: {record!r:.80}")
-        rows.append(dict(record))
-    return rows
-
-
-def _count_arg(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more, got {value}")
-    return value
-
-
-class Emulator:
+class Emulator(NeighbourVerbs):
     """The handle a mock yields (``with mock_appflow() as emu``, the ``appflow_mock`` fixture).
 
     State, read-only: ``state(region, account_id)``, ``states()``; ``reset()``; ``seed``, ``strict``.
@@ -138,7 +100,9 @@ class Emulator:
     Delivered results: ``destination_records``, ``warehouse_rows``, ``events``, ``lookout_records``.
     Faults: ``fail_next_execution``, ``fail_records``, ``invalidate_credentials``,
     ``set_in_progress_polls``, ``in_progress_polls``, ``conflict_on_concurrent_start``.
-    Custom connectors: ``register_connector_implementation``.
+    Custom connectors: ``register_lambda`` (a connector written with AWS's SDK, on the Lambda
+    protocol), ``register_connector_implementation`` (a Python object, the shortcut).
+    Neighbours: ``aws_endpoint``, ``s3_endpoint``, ``lambda_endpoint``.
     Clock: ``now``, ``advance``, ``tick``. Quotas: ``set_quota``. Identity: ``caller_arn``.
     Saved state: ``snapshot``, ``restore``, ``save``, ``load``.
     See docs/user-guide.md and docs/simulator.md.
@@ -147,7 +111,7 @@ class Emulator:
     def __init__(self, seed: int = 0, strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
         if strict is None:
             strict = os.environ.get("APPFLOW_EMU_STRICT", "") not in ("", "0", "false")
-        self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=_count_arg(
+        self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=count_arg(
             "in_progress_polls", in_progress_polls))
         self._responder = BotocoreResponder(self._runtime)
 
@@ -173,7 +137,7 @@ class Emulator:
 
     @caller_arn.setter
     def caller_arn(self, value: str) -> None:
-        self._runtime.caller_arn = _text_arg("caller_arn", value)
+        self._runtime.caller_arn = text_arg("caller_arn", value)
 
     @property
     def in_progress_polls(self) -> int:
@@ -182,7 +146,7 @@ class Emulator:
 
     @in_progress_polls.setter
     def in_progress_polls(self, value: int) -> None:
-        self._runtime.in_progress_polls = _count_arg("in_progress_polls", value)
+        self._runtime.in_progress_polls = count_arg("in_progress_polls", value)
 
     @property
     def conflict_on_concurrent_start(self) -> bool:
@@ -193,25 +157,12 @@ class Emulator:
     def conflict_on_concurrent_start(self, value: bool) -> None:
         self._runtime.conflict_on_concurrent_start = bool(value)
 
-    @property
-    def s3_endpoint(self) -> Optional[str]:
-        """The URL of the S3 that S3 sources and destinations use (a ``moto_server`` or MinIO next
-        to a server-mode emulator), or None: moto's S3 while ``mock_aws`` is active, else the
-        embedded store. The handle's S3 verbs use it too; a snapshot then holds no S3 objects."""
-        return self._runtime.s3_endpoint
-
-    @s3_endpoint.setter
-    def s3_endpoint(self, value: Optional[str]) -> None:
-        if value is not None and not (isinstance(value, str) and value.startswith(("http://", "https://"))):
-            raise ValueError(f"s3_endpoint must be an http(s) URL or None, got {value!r}")
-        self._runtime.s3_endpoint = value
-
     def set_quota(self, name: str, value: int) -> None:
         """Lower (or raise) a quota in every account and region: ``flows``,
         ``connector_profiles`` or ``custom_connectors``."""
         if name not in DEFAULT_QUOTAS:
             raise NotFoundError(f"unknown quota {name!r}; known: {listing(DEFAULT_QUOTAS)}")
-        self._runtime.quotas[name] = _count_arg("value", value)
+        self._runtime.quotas[name] = count_arg("value", value)
 
     # -- state -----------------------------------------------------------------------------
     def state(self, region: str = DEFAULT_REGION, account_id: Optional[str] = None) -> RegionView:
@@ -285,7 +236,7 @@ class Emulator:
     def _resolve(self, kind: str, name: Any, region: Optional[str], account_id: Optional[str],
                  names_in: Callable[[RegionState], Iterable[str]]) -> RegionState:
         """The one account and region (among those matching the filters) where ``name`` exists."""
-        name = _text_arg(f"the {kind} name", name)
+        name = text_arg(f"the {kind} name", name)
         states = self._matching(region, account_id)
         found = [s for s in states if name in set(names_in(s))]
         if len(found) == 1:
@@ -296,7 +247,7 @@ class Emulator:
                                      f"pass region= (and account_id=) to say which")
         several = len({(s.account_id, s.region) for s in states}) > 1
         existing = [f"{n} ({s.region})" if several else n for s in states for n in names_in(s)]
-        raise NotFoundError(f"no {kind} named {name!r} {_where(region, account_id)}; "
+        raise NotFoundError(f"no {kind} named {name!r} {where(region, account_id)}; "
                             f"{kind}s there: {listing(existing)}")
 
     def _flow_state(self, flow: str, region: Optional[str], account_id: Optional[str]) -> RegionState:
@@ -341,9 +292,9 @@ class Emulator:
         or added with ``add_entity``) every record's fields must be among its fields (else
         ValueError, nothing seeded); ``check_fields=False`` skips that. Entities the catalog does
         not list are accepted (SaaS applications have custom objects)."""
-        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
-        entity = _text_arg("entity", entity)
-        rows = _records_arg(records)
+        ct = normalize_connector_type(text_arg("connector_type", connector_type))
+        entity = text_arg("entity", entity)
+        rows = records_arg(records)
         scope, states = self._data_scope(ct, profile, region, account_id)
         if check_fields:
             self._check_fields(ct, entity, rows, scope)
@@ -372,11 +323,11 @@ class Emulator:
                        region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
         """The entity's current records, as a source reading with these arguments sees them
         (after any SaaS destination wrote)."""
-        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
+        ct = normalize_connector_type(text_arg("connector_type", connector_type))
         scope, _ = self._data_scope(ct, profile, region, account_id)
         data = self._runtime.data
         with data.lock:
-            return [dict(r) for r in data.dataset(ct, _text_arg("entity", entity), scope)]
+            return [dict(r) for r in data.dataset(ct, text_arg("entity", entity), scope)]
 
     def add_entity(self, connector_type: str, entity: str, fields: Union[Iterable[FieldSpec], Mapping[str, str]],
                    group: Optional[str] = None, label: Optional[str] = None, parent: Optional[str] = None, *,
@@ -389,7 +340,7 @@ class Emulator:
         ``parent`` makes it a nested entity, listed with ``entitiesPath=parent`` (name it
         ``parent/child`` as AppFlow does). Seen in every account and region, or with ``region=``
         (and ``account_id=``) in that one only; ``reset()`` forgets it."""
-        ct = normalize_connector_type(_text_arg("connector_type", connector_type))
+        ct = normalize_connector_type(text_arg("connector_type", connector_type))
         if ct in ("S3", "CustomConnector"):
             raise ValueError(f"{ct} entities are not catalogued: "
                              + ("put objects in the bucket instead" if ct == "S3"
@@ -414,37 +365,6 @@ class Emulator:
                 parent=parent if parent is not None else (old.parent if old else None),
                 nested=old.nested if old else False,
             )
-
-    # -- S3 objects (moto's S3 while moto's mock_aws is active, else the embedded store) ---------
-    def create_bucket(self, bucket: str) -> None:
-        self._runtime.store().create_bucket(_text_arg("bucket", bucket))
-
-    def put_object(self, bucket: str, key: str, body: Union[bytes, bytearray, str]) -> None:
-        """Put an object (the bucket is created if needed); a str body is UTF-8 encoded."""
-        if not isinstance(body, (bytes, bytearray, str)):
-            raise TypeError(f"body must be bytes or str, got {type(body).__name__}")
-        bucket, key = _text_arg("bucket", bucket), _text_arg("key", key)  # checked before anything changes
-        store = self._runtime.store()
-        if not store.bucket_exists(bucket):
-            store.create_bucket(bucket)
-        store.put(bucket, key, body.encode() if isinstance(body, str) else bytes(body))
-
-    def _bucket(self, bucket: str) -> Any:
-        store = self._runtime.store()
-        if not store.bucket_exists(_text_arg("bucket", bucket)):
-            raise NotFoundError(f"no bucket named {bucket!r}; buckets: {listing(store.buckets())}")
-        return store
-
-    def get_object(self, bucket: str, key: str) -> bytes:
-        store = self._bucket(bucket)
-        try:
-            return bytes(store.get(bucket, _text_arg("key", key)))
-        except KeyError:
-            raise NotFoundError(f"no object {key!r} in bucket {bucket!r}; keys: {listing(store.list(bucket))}") from None
-
-    def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
-        """The bucket's keys under ``prefix``, sorted."""
-        return list(self._bucket(bucket).list(bucket, prefix))
 
     # -- delivered results -----------------------------------------------------------------------
     def destination_records(self, flow_name: str, execution_id: Optional[str] = None,
@@ -483,7 +403,7 @@ class Emulator:
             raise ValueError(f"connector profile {profile!r} is a {ct} profile, not a warehouse (Redshift, "
                              f"Snowflake): a SaaS destination's records are in source_records, and every "
                              f"destination's in destination_records")
-        rows = self._runtime.data.table(ct, profile_scope(state, profile), _text_arg("table", table))
+        rows = self._runtime.data.table(ct, profile_scope(state, profile), text_arg("table", table))
         with self._runtime.data.lock:
             return [dict(r) for r in rows]
 
@@ -506,7 +426,7 @@ class Emulator:
     def fail_next_execution(self, flow: str, message: str = "The flow run failed.", *,
                             region: Optional[str] = None, account_id: Optional[str] = None) -> None:
         """The flow's next run ends in Error with this executionMessage (armed once per call)."""
-        message = _text_arg("message", message)
+        message = text_arg("message", message)
         state, faults = self._faults(flow, region, account_id)
         with state.lock:
             faults.failures.append(message)
@@ -525,7 +445,7 @@ class Emulator:
     def set_in_progress_polls(self, flow: str, polls: int, *, region: Optional[str] = None,
                               account_id: Optional[str] = None) -> None:
         """Describe polls an on-demand run of this flow stays InProgress."""
-        polls = _count_arg("polls", polls)
+        polls = count_arg("polls", polls)
         state, faults = self._faults(flow, region, account_id)
         with state.lock:
             faults.polls = polls
@@ -552,7 +472,7 @@ class Emulator:
         :class:`appflow_emu.CustomConnectorImplementation` and :class:`appflow_emu.InMemoryConnector`.
         ``None`` unplugs it; without one the label reads and writes the ``CustomConnector``
         datasets. Unregistering the connector unplugs it too."""
-        label = _text_arg("the connector label", label)
+        label = text_arg("the connector label", label)
         if implementation is not None:
             check_implementation(implementation)
         state = self._resolve("registered connector", label, region, account_id,

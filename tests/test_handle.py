@@ -27,7 +27,7 @@ VERBS = {
     "get_object", "list_objects", "destination_records", "warehouse_rows", "events", "lookout_records",
     "fail_next_execution", "fail_records", "set_in_progress_polls", "invalidate_credentials",
     "register_connector_implementation", "now", "advance", "tick", "snapshot", "restore", "save", "load",
-    "s3_endpoint",
+    "s3_endpoint", "aws_endpoint", "lambda_endpoint", "register_lambda",
 }
 
 

@@ -47,12 +47,13 @@ ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("ways in", ("appflow_emu", "appflow_emu.__main__", "appflow_emu.mock", "appflow_emu.pytest_plugin",
                  "appflow_emu.server")),
-    ("handle", ("appflow_emu.emulator",)),
+    ("handle", ("appflow_emu.emulator", "appflow_emu.handle")),
     ("intercept", ("appflow_emu.intercept",)),
     ("backend", ("appflow_emu.backend",)),
     ("simulator", ("appflow_emu.simulator",)),
     ("catalog", ("appflow_emu.catalog",)),
     ("model", ("appflow_emu.model",)),
+    ("aws", ("appflow_emu.aws",)),
 ]
 
 

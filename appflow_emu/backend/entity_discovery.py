@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend.handlers import handles
 from appflow_emu.backend.pagination import decode_token, encode_token
 from appflow_emu.backend.resources import ConnectorProfile
@@ -34,7 +35,6 @@ from appflow_emu.model.errors import (
 from appflow_emu.model.service import has_member
 from appflow_emu.simulator import formats
 from appflow_emu.simulator.custom_connectors import DatasetConnector
-from appflow_emu.simulator.objectstore import ObjectStore
 from appflow_emu.simulator.plan import RunFailure
 from appflow_emu.simulator.values import field_type_of
 from appflow_emu.simulator.writes import WRITE_OPERATIONS

@@ -18,13 +18,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from appflow_emu.aws.neighbours import Neighbours
+from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend import clock
 from appflow_emu.backend.pagination import Index
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.catalog.entities import Entity, merged
 from appflow_emu.model.errors import flow_not_found, profile_not_found, registration_not_found
 from appflow_emu.simulator.dataplane import DataPlane, Scope
-from appflow_emu.simulator.objectstore import ObjectStore, store_for
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -145,7 +146,7 @@ class Runtime:
         self.conflict_on_concurrent_start = False
         self.caller_arn = DEFAULT_CALLER_ARN
         self.clock_offset = 0.0
-        self.s3_endpoint: Optional[str] = None  # S3 sources and destinations use the S3 there
+        self.aws = Neighbours()  # S3, Secrets Manager, Lambda (aws/neighbours.py)
         # entities tests added: scope (None: every account and region) -> connector type -> name -> entity
         self.added_entities: Dict[Optional[Tuple[str, str]], Dict[str, Dict[str, Entity]]] = {}
         self._reset_ids()
@@ -171,6 +172,8 @@ class Runtime:
             self.states.clear()
             self.quotas = dict(DEFAULT_QUOTAS)
             self.data.reset()
+            self.aws.s3_embedded.clear()
+            self.aws.secrets_embedded.clear()
             self.clock_offset = 0.0
             self.added_entities.clear()
             self._reset_ids()
@@ -188,11 +191,14 @@ class Runtime:
 
     def take_state_of(self, other: "Runtime") -> None:
         """Replace everything this runtime holds with what ``other`` holds (a restored state, built
-        aside); this runtime keeps its lock, its strictness and its S3 endpoint."""
+        aside); this runtime keeps its lock, its strictness and its neighbours (endpoints, registered
+        functions), whose embedded S3 objects and secrets take ``other``'s."""
         with self.lock:
             for name, value in vars(other).items():
-                if name not in ("lock", "strict", "s3_endpoint"):
+                if name not in ("lock", "strict", "aws"):
                     setattr(self, name, value)
+            self.aws.s3_embedded.replace_contents(other.aws.s3_embedded.contents())
+            self.aws.secrets_embedded.take(other.aws.secrets_embedded)
 
     # -- state -----------------------------------------------------------------------------
     def state(self, region: str, account_id: str) -> RegionState:
@@ -238,9 +244,14 @@ class Runtime:
         return state.kms_arn
 
     # -- data --------------------------------------------------------------------------------
+    @property
+    def s3_endpoint(self) -> Optional[str]:
+        """The URL of the S3 runs use (server mode), or None: moto's or the embedded store."""
+        return self.aws.endpoint("s3")
+
     def store(self, account_id: Optional[str] = None) -> ObjectStore:
-        """The S3 runs of this account read and write: moto's while moto is active, else embedded."""
-        return store_for(account_id or current_account_id(), self.data.embedded, self.s3_endpoint)
+        """The S3 runs of this account read and write (``aws/neighbours.py`` picks which)."""
+        return self.aws.s3(account_id or current_account_id())
 
     def entities(self, connector_type: str, scope: Optional[Tuple[str, str]] = None) -> Dict[str, Entity]:
         """A connector's entities as seen from an (account, region): the catalog's, then those

@@ -35,7 +35,6 @@ from appflow_emu.catalog.entities import Entity, Field
 from appflow_emu.model.errors import InvalidStateError
 from appflow_emu.model.service import service_model
 from appflow_emu.simulator.engine import DeliveredObjects
-from appflow_emu.simulator.objectstore import moto_active
 
 Doc = Dict[str, Any]
 
@@ -253,9 +252,9 @@ def snapshot(runtime: Runtime) -> Doc:
                                          "records": encode_value(list(what), f"records delivered by {flow}")})
                 delivered.append({"account_id": account, "region": region, "flow": flow, "runs": out_runs})
             objects = None
-            if not moto_active() and runtime.s3_endpoint is None:  # else the buckets are another S3's
+            if runtime.aws.s3_is_embedded():  # else the buckets are another S3's
                 objects = {bucket: {key: base64.b64encode(body).decode("ascii") for key, body in keys.items()}
-                           for bucket, keys in data.embedded.contents().items()}
+                           for bucket, keys in runtime.aws.s3_embedded.contents().items()}
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -379,7 +378,7 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
     except (TypeError, ValueError, KeyError) as e:  # a value the schema admits but the state cannot take
         raise InvalidStateError(f"the state document cannot be restored: {type(e).__name__}: {e}") from None
     with runtime.lock:
-        fresh.data.embedded.replace_contents(buckets)
+        fresh.aws.s3_embedded.replace_contents(buckets)
         runtime.take_state_of(fresh)
     return list(doc["not_kept"])
 

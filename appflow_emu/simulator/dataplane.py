@@ -1,4 +1,4 @@
-"""The data a simulated AppFlow moves: SaaS datasets, S3 objects, warehouse tables, events, and
+"""The data a simulated AppFlow moves: SaaS datasets, warehouse tables, events, and
 what each run delivered. One per emulator; runs read and write it, the handle seeds and reads it.
 
 SaaS records belong to the SaaS, not to an AWS region. A dataset is keyed by (connector type,
@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from appflow_emu.simulator.objectstore import EmbeddedStore
 from appflow_emu.simulator.plan import Record, Scope
 
 Region = Tuple[str, str]  # (account, region)
@@ -36,7 +35,6 @@ def _fallbacks(scope: Optional[Scope]) -> List[Optional[Scope]]:
 class DataPlane:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.embedded = EmbeddedStore()
         self._datasets: Dict[Tuple[str, str, Optional[Scope]], List[Record]] = {}
         self._tables: Dict[Tuple[str, Scope, str], List[Record]] = {}
         self._events: Dict[Region, List[Record]] = {}
@@ -46,7 +44,6 @@ class DataPlane:
 
     def reset(self) -> None:
         with self.lock:
-            self.embedded.clear()
             self._datasets.clear()
             self._tables.clear()
             self._events.clear()
@@ -55,7 +52,7 @@ class DataPlane:
 
     # -- saved state (backend/snapshots.py) ---------------------------------------------------
     def contents(self) -> Dict[str, Any]:
-        """Everything but the embedded store, as live structures (read them under ``lock``):
+        """Everything, as live structures (read them under ``lock``):
         ``datasets`` {(type, entity, scope): records}, ``tables`` {(type, scope, name): rows},
         ``events`` and ``lookout`` {(account, region): records}, ``delivered``."""
         return {"datasets": self._datasets, "tables": self._tables, "events": self._events,

@@ -15,7 +15,8 @@ import pytest
 from appflow_emu import mock_appflow
 from appflow_emu.simulator import formats
 from appflow_emu.simulator.dataplane import DataPlane
-from appflow_emu.simulator.objectstore import EmbeddedStore, MotoStore, moto_active, store_for
+from appflow_emu.aws.moto import moto_active
+from appflow_emu.aws.s3 import EmbeddedStore, MotoStore, store_for
 from appflow_emu.simulator.plan import RunFailure, RunPlan
 from tests.conftest import enum_params, requires_enum_value, requires_member, requires_operation, shape_meta, when
 from tests.helpers import flow_request, map_all, partition, profile_request, s3_source
@@ -739,10 +740,10 @@ def test_csv_round_trip_fills_missing_fields_with_empty_text(records):
 
 # -- the sinks alone ----------------------------------------------------------------------------------
 
-def _plan(destination: Dict[str, Any], data: DataPlane) -> RunPlan:
+def _plan(destination: Dict[str, Any], data: DataPlane, store: Any = None) -> RunPlan:
     return RunPlan(flow_name="f", execution_id="e", account_id=ACCOUNT, region=REGION, started_at=1717247100.0,
                    schema_version=1, source={}, destination=destination, task_list=[], tasks=None, data=data,
-                   store=data.embedded, source_scope=(ACCOUNT, REGION, None),
+                   store=store if store is not None else EmbeddedStore(), source_scope=(ACCOUNT, REGION, None),
                    destination_scope=(ACCOUNT, REGION, destination.get("connectorProfileName")),
                    timestamp_field="updated_at")
 
@@ -750,18 +751,18 @@ def _plan(destination: Dict[str, Any], data: DataPlane) -> RunPlan:
 def test_s3_sink_uploads_files_as_they_fill():
     from appflow_emu.simulator.sinks import sink_for
 
-    data = DataPlane()
-    data.embedded.create_bucket("out-bucket")
+    data, store = DataPlane(), EmbeddedStore()
+    store.create_bucket("out-bucket")
     seen: List[List[str]] = []
 
     def records():
         for i in range(2001):
             if i in (999, 1000, 2000):
-                seen.append(data.embedded.list("out-bucket"))
+                seen.append(store.list("out-bucket"))
             yield {"i": i}
 
     dest = s3_out()
-    result = sink_for(dest).write(_plan(dest, data), records())
+    result = sink_for(dest).write(_plan(dest, data, store), records())
     assert seen == [[], ["exports/f/e/part-00000"], ["exports/f/e/part-00000", "exports/f/e/part-00001"]]
     assert result.objects == [f"exports/f/e/part-0000{i}" for i in range(3)]
     assert result.records_written == 2001

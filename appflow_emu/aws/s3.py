@@ -1,18 +1,21 @@
-"""Where S3-shaped data lives during a run: the emulator's own store, or moto's S3 when it is active.
+"""S3, AppFlow's neighbour for S3 sources, destinations, error buckets and staging: one port
+(:class:`ObjectStore`, the slice of S3 the emulator needs) and its three variants.
 
-``store_for(account_id, embedded)`` picks moto's S3 (that account's buckets) while
-``moto.mock_aws`` is active, so a flow's output can be read with a plain boto3 ``s3`` client and a
-test's ``put_object`` feeds an S3 source; the embedded in-memory store otherwise. moto is never
-imported here: if the test never imported it, it cannot be active.
+- :class:`EmbeddedStore`: the emulator's own in-memory buckets;
+- :class:`MotoStore`: moto's S3 (that account's buckets) while ``moto.mock_aws`` is active, so a
+  flow's output can be read with a plain boto3 ``s3`` client and a test's ``put_object`` feeds an
+  S3 source;
+- :class:`EndpointStore`: the S3 at an endpoint URL (server mode's ``--s3-endpoint`` or
+  ``--aws-endpoint``).
+
+``store_for`` picks one (``aws/neighbours.py`` calls it).
 """
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any, Dict, List, Optional, Protocol, runtime_checkable
 
-import botocore.session
-from botocore.config import Config
+from appflow_emu.aws import moto
 
 
 @runtime_checkable
@@ -99,73 +102,27 @@ class EmbeddedStore:
             return f"<EmbeddedStore {len(self._buckets)} buckets>"
 
 
-# -- moto ------------------------------------------------------------------------------------
-
-def moto_active() -> bool:
-    """True while ``moto.mock_aws`` (moto 5; ``mock_s3`` etc. on moto 4) is active in this process.
-
-    moto's ``BotocoreStubber`` (``moto.core.models.botocore_stubber``) is the switch moto itself
-    flips in ``_enable_patching``/``_disable_patching``; server and proxy mode do not use it,
-    and are not supported here (their S3 lives in another process).
-    """
-    models = sys.modules.get("moto.core.models")
-    if models is None:
-        return False
-    stubber = getattr(models, "botocore_stubber", None)
-    if stubber is not None:
-        return bool(getattr(stubber, "enabled", False))
-    mock_cls = getattr(models, "MockAWS", None)  # pragma: no cover - other moto layouts
-    return bool(getattr(mock_cls, "_nested_count", 0))  # pragma: no cover
-
-
-_FAKE_KEY = "FOOBARKEY"  # moto's own fake credentials: only for signing, moto checks nothing
-_FAKE_SECRET = "FOOBARSECRET"
-
+# -- moto's S3, or the S3 at an endpoint ------------------------------------------------------
 
 class MotoStore:
-    """moto's S3, through a botocore ``s3`` client created once per account and cached.
+    """moto's S3 (the account's buckets), through a cached botocore client (``aws/moto.py``).
+    Calls go through moto's stubber while it is enabled; they must not be made when moto is
+    inactive (``store_for`` ensures that)."""
 
-    The account is ``MOTO_ACCOUNT_ID`` (as moto picks it), sent as moto's ``x-moto-account-id``
-    header so it does not depend on the fake access key. Calls go through moto's stubber while it
-    is enabled; they must not be made when moto is inactive (``store_for`` ensures that).
-    """
-
-    _clients: Dict[str, Any] = {}
-    _clients_lock = threading.Lock()
+    endpoint_url: Optional[str] = None
 
     def __init__(self, account_id: str) -> None:
         self.account_id = account_id
 
     @classmethod
     def client_for(cls, account_id: str) -> Any:
-        client = cls._clients.get(account_id)
-        if client is not None:
-            return client
-        with cls._clients_lock:
-            client = cls._clients.get(account_id)
-            if client is None:
-                session = botocore.session.Session()
-                client = session.create_client(
-                    "s3", region_name="us-east-1", aws_access_key_id=_FAKE_KEY,
-                    aws_secret_access_key=_FAKE_SECRET,
-                    config=Config(retries={"max_attempts": 1}),
-                )
-
-                def add_account(request: Any, **kwargs: Any) -> None:
-                    request.headers["x-moto-account-id"] = account_id
-
-                client.meta.events.register("before-sign.s3", add_account)
-                cls._clients[account_id] = client
-        return client
+        return moto.client("s3", account_id)
 
     @property
     def _client(self) -> Any:
-        return self.client_for(self.account_id)
+        return moto.client("s3", self.account_id, endpoint_url=self.endpoint_url)
 
-    @staticmethod
-    def _code(error: Exception) -> str:
-        response = getattr(error, "response", None) or {}
-        return str(response.get("Error", {}).get("Code", ""))
+    _code = staticmethod(moto.error_code)
 
     def create_bucket(self, bucket: str) -> None:
         try:
@@ -228,35 +185,11 @@ class MotoStore:
 
 class EndpointStore(MotoStore):
     """The S3 at an endpoint URL (a ``moto_server``, MinIO... started next to a server-mode
-    emulator), through a botocore ``s3`` client per (account, endpoint), path-style addressing."""
-
-    _endpoint_clients: Dict[Any, Any] = {}
+    emulator), path-style addressing."""
 
     def __init__(self, account_id: str, endpoint_url: str) -> None:
         super().__init__(account_id)
         self.endpoint_url = endpoint_url
-
-    @property
-    def _client(self) -> Any:
-        key = (self.account_id, self.endpoint_url)
-        client = self._endpoint_clients.get(key)
-        if client is None:
-            with self._clients_lock:
-                client = self._endpoint_clients.get(key)
-                if client is None:
-                    client = botocore.session.Session().create_client(
-                        "s3", region_name="us-east-1", endpoint_url=self.endpoint_url,
-                        aws_access_key_id=_FAKE_KEY, aws_secret_access_key=_FAKE_SECRET,
-                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
-                    )
-                    account_id = self.account_id
-
-                    def add_account(request: Any, **kwargs: Any) -> None:
-                        request.headers["x-moto-account-id"] = account_id  # moto_server's account; others ignore it
-
-                    client.meta.events.register("before-sign.s3", add_account)
-                    self._endpoint_clients[key] = client
-        return client
 
     def __repr__(self) -> str:
         return f"<EndpointStore {self.endpoint_url} account={self.account_id}>"
@@ -267,7 +200,7 @@ def store_for(account_id: str, embedded: ObjectStore, endpoint_url: Optional[str
     active; else ``embedded``."""
     if endpoint_url:
         return EndpointStore(account_id, endpoint_url)
-    if moto_active():
+    if moto.moto_active():
         return MotoStore(account_id)
     return embedded
 

@@ -1,0 +1,102 @@
+"""AppFlow's AWS neighbours for one emulator, and the one place that picks which variant of each
+answers.
+
+For every neighbour (S3, Secrets Manager, Lambda) the rule is the same, and it is written here only:
+the endpoint configured for that service (server mode's per-service option, else ``--aws-endpoint``)
+wins; else moto's service while ``moto.mock_aws`` is active; else the emulator's embedded stand-in.
+Lambda adds the functions registered by name (``emu.register_lambda``, ``serve --lambda``), which
+come first. Nothing below the backend asks whether moto is active: it asks a :class:`Neighbours`.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Dict, Optional, Tuple
+
+from appflow_emu.aws import moto
+from appflow_emu.aws.lambdas import (
+    EndpointFunction,
+    Function,
+    FunctionRef,
+    FunctionRegistry,
+    ZipFunction,
+    moto_function,
+    parse_function_arn,
+)
+from appflow_emu.aws.s3 import EmbeddedStore, ObjectStore, store_for
+from appflow_emu.aws.secrets import EmbeddedSecrets, EndpointSecrets, MotoSecrets, SecretStore
+
+SERVICES = ("aws", "s3", "lambda")  # the endpoint settings: every service, or one
+
+
+class Neighbours:
+    """S3, Secrets Manager and Lambda as this emulator sees them (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.s3_embedded = EmbeddedStore()
+        self.secrets_embedded = EmbeddedSecrets()
+        self.functions = FunctionRegistry()
+        self.endpoints: Dict[str, Optional[str]] = {service: None for service in SERVICES}
+        self._lock = threading.Lock()
+        self._zips: Dict[Tuple[str, str], ZipFunction] = {}  # (function ARN, code digest) -> function
+
+    def endpoint(self, service: str) -> Optional[str]:
+        """The endpoint URL ``service`` is reached at (its own, else the general one), or None."""
+        return self.endpoints.get(service) or self.endpoints["aws"]
+
+    # -- S3 --------------------------------------------------------------------------------------
+    def s3(self, account_id: str) -> ObjectStore:
+        return store_for(account_id, self.s3_embedded, self.endpoint("s3"))
+
+    def s3_is_embedded(self) -> bool:
+        return self.endpoint("s3") is None and not moto.moto_active()
+
+    # -- Secrets Manager ---------------------------------------------------------------------------
+    def secrets(self, account_id: str, region: str, now: float, version_ids: Callable[[], str]) -> SecretStore:
+        """Where new secrets of this account and region go."""
+        endpoint = self.endpoint("secretsmanager")
+        if endpoint:
+            return EndpointSecrets(account_id, region, endpoint)
+        if moto.moto_active():
+            return MotoSecrets(account_id, region)
+        return self.secrets_embedded.in_region(account_id, region, now, version_ids)
+
+    def secrets_holding(self, arn: str, account_id: str, region: str, now: float,
+                        version_ids: Callable[[], str]) -> SecretStore:
+        """Where the secret ``arn`` is: the embedded store when it made it (a profile created before
+        moto started), else where new secrets go."""
+        if self.secrets_embedded.find(arn) is not None:
+            return self.secrets_embedded.in_region(account_id, region, now, version_ids)
+        return self.secrets(account_id, region, now, version_ids)
+
+    # -- Lambda ------------------------------------------------------------------------------------
+    def function(self, arn: str) -> Optional[Tuple[FunctionRef, Function]]:
+        """The function answering ``arn``, first match wins: one registered by name or ARN; moto's
+        (while moto is active); the Lambda at the endpoint. None when nothing answers."""
+        ref = parse_function_arn(arn)
+        if ref is None:
+            return None
+        found = self.functions.lookup(ref)
+        if found is not None:
+            return ref, found
+        if moto.moto_active():
+            zipped = moto_function(ref)
+            if zipped is not None:
+                digest, function = zipped
+                with self._lock:
+                    function = self._zips.setdefault((ref.arn, digest), function)
+                return ref, function
+        endpoint = self.endpoint("lambda")
+        if endpoint:
+            return ref, EndpointFunction(endpoint)
+        return None
+
+    def close(self) -> None:
+        """Release what functions from zips hold (their extracted code): the mock stopped."""
+        with self._lock:
+            zips, self._zips = list(self._zips.values()), {}
+        for function in zips:
+            function.close()
+
+    def __repr__(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.endpoints.items() if v) or "embedded or moto"
+        return f"<Neighbours {where}>"
