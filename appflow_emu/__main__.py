@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import boto3
 import botocore
 
+from appflow_emu.aws.lambdas import HANDLER_SPEC
 from appflow_emu.backend import HANDLERS
 from appflow_emu.mock import mock_appflow
 from appflow_emu.model.jsonschema import operation_schema
@@ -113,7 +114,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str],
-          s3_endpoint: Optional[str] = None) -> int:
+          s3_endpoint: Optional[str] = None, aws_endpoint: Optional[str] = None,
+          lambda_endpoint: Optional[str] = None, lambdas: Optional[Dict[str, str]] = None) -> int:
     """Serve until SIGINT or SIGTERM; then finish the requests in flight, save ``--state``, exit 0."""
     import signal
     import threading
@@ -124,7 +126,8 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
         print(f"appflow_emu: warning: listening on {host}, not only on this machine: anyone who can reach "
               "it can drive the emulator (and its task definitions run as Python code here)", file=sys.stderr)
     server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id,
-                           s3_endpoint=s3_endpoint)
+                           s3_endpoint=s3_endpoint, aws_endpoint=aws_endpoint, lambda_endpoint=lambda_endpoint,
+                           lambdas=lambdas)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -150,11 +153,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--state", help="a snapshot file: loaded at start if it exists, saved at a clean shutdown")
     p.add_argument("--account-id", help="the account requests act in (default MOTO_ACCOUNT_ID or 123456789012)")
+    p.add_argument("--aws-endpoint", help="where AppFlow's neighbours are (S3, Secrets Manager, Lambda), e.g. a "
+                                          "moto_server; default: the embedded ones")
     p.add_argument("--s3-endpoint", help="the S3 (e.g. a moto_server) S3 sources and destinations use; "
-                                         "default: the embedded store")
+                                         "default: --aws-endpoint, else the embedded store")
+    p.add_argument("--lambda-endpoint", help="a Lambda Invoke API (sam local start-lambda, LocalStack) answering "
+                                             "custom connectors' Lambda ARNs that no --lambda names")
+    p.add_argument("--lambda", dest="lambdas", action="append", default=[], metavar="ARN=MODULE:ATTRIBUTE",
+                   help="run a custom connector's Lambda function (an ARN or a function name) in this process: "
+                        "the handler 'package.module:attribute' (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.host, args.port, args.seed, args.state, args.account_id, args.s3_endpoint)
+        lambdas: Dict[str, str] = {}
+        for spec in args.lambdas:
+            function, equals, handler = spec.partition("=")
+            if not equals or not function or not HANDLER_SPEC.match(handler):
+                parser.error(f"argument --lambda: expected ARN=package.module:attribute, got {spec!r}")
+            lambdas[function] = handler
+        for name in ("aws_endpoint", "s3_endpoint", "lambda_endpoint"):
+            value = getattr(args, name)
+            if value is not None and not value.startswith(("http://", "https://")):
+                parser.error(f"argument --{name.replace('_', '-')}: expected an http(s) URL, got {value!r}")
+        return serve(args.host, args.port, args.seed, args.state, args.account_id, args.s3_endpoint,
+                     args.aws_endpoint, args.lambda_endpoint, lambdas)
     if args.command == "demo":
         return demo()
     if args.command == "coverage":

@@ -48,6 +48,7 @@ from appflow_emu.handle.arguments import count_arg, records_arg, text_arg, where
 from appflow_emu.handle.neighbours import NeighbourVerbs
 from appflow_emu.intercept.botocore_call import BotocoreResponder
 from appflow_emu.intercept.http_wire import HttpResponder
+from appflow_emu.intercept.secrets_call import SecretsResponder
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, listing
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
@@ -114,6 +115,13 @@ class Emulator(NeighbourVerbs):
         self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=count_arg(
             "in_progress_polls", in_progress_polls))
         self._responder = BotocoreResponder(self._runtime)
+        # GetSecretValue of the connector profile secrets the emulator keeps itself
+        self._secrets_responder = SecretsResponder(self._runtime.aws.secrets_embedded, self._runtime.new_request_id)
+
+    def _close(self) -> None:
+        """The mock or server stopped: release what the neighbours hold (code extracted from
+        moto's Lambda functions)."""
+        self._runtime.aws.close()
 
     def _http_responder(self, account_id: str) -> HttpResponder:
         """What answers AppFlow's wire protocol over HTTP for this emulator (server mode)."""

@@ -111,7 +111,7 @@ class MockAppFlow:
                 options.update(seed=emulator.seed, strict=emulator.strict,
                                in_progress_polls=emulator.in_progress_polls)
                 _provide_credentials()
-                hook.activate(emulator._responder)
+                hook.activate(emulator._responder, emulator._secrets_responder)
                 running.emulator, running.options = emulator, options
             else:
                 self._check_joinable(running.options)
@@ -143,10 +143,12 @@ class MockAppFlow:
             running.started.remove(self)
             self._emulator = None
             if not running.started:
-                running.emulator = None
+                emulator, running.emulator = running.emulator, None
                 running.options = {}
-                hook.deactivate()
+                hook.deactivate(emulator._secrets_responder if emulator is not None else None)
                 _restore_credentials()
+                if emulator is not None:
+                    emulator._close()
 
     @property
     def emulator(self) -> Optional["Emulator"]:

@@ -184,11 +184,27 @@ def test_zendesk_has_no_less_than(profiles):
     assert "connectorOperator.Zendesk' failed to satisfy constraint: Member must satisfy enum value set: [" in text
 
 
-def test_operator_keyed_by_another_connector_rejected(profiles):
-    # GREATER_THAN is a valid S3 operator, but the source is Zendesk.
+def test_operator_keyed_by_another_connector_is_read_as_the_sources(profiles, appflow_mock):
+    # [seen] AWS's own custom connector harnesses key a CustomConnector source's Map tasks by S3
+    # ({"S3": "NO_OP"}) and AWS runs them: the key does not have to be the source's. [guess] The
+    # operator must still be one the source supports: Zendesk filters with GREATER_THAN only.
     tasks = projection_tasks("Zendesk", ["id"]) + [
         {"sourceFields": ["id"], "connectorOperator": {"S3": "GREATER_THAN"}, "taskType": "Filter",
          "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}}]
+    profiles.create_flow(**flow_request("f1", source=zendesk_source(), tasks=tasks))
+    appflow_mock.add_source_records("Zendesk", "tickets", [{"id": 4}, {"id": 6}])
+    run = profiles.start_flow(flowName="f1")
+    assert appflow_mock.destination_records("f1", run["executionId"]) == [{"id": "6"}]  # CSV: text
+    tasks[-1]["connectorOperator"] = {"S3": "LESS_THAN"}
+    text = rejected(profiles, flow_request("f2", source=zendesk_source(), tasks=tasks))
+    assert text == CREATE_FAILED.format("Task Validation Error: Operator LESS_THAN is not supported by source "
+                                        "connector Zendesk")
+
+
+def test_operator_under_several_connectors_rejected(profiles):
+    tasks = projection_tasks("Zendesk", ["id"]) + [
+        {"sourceFields": ["id"], "connectorOperator": {"S3": "GREATER_THAN", "Zendesk": "GREATER_THAN"},
+         "taskType": "Filter", "taskProperties": {"DATA_TYPE": "integer", "VALUE": "5"}}]
     text = rejected(profiles, flow_request("f1", source=zendesk_source(), tasks=tasks))
     assert text.startswith("Create Flow request failed: [Task Validation Error:")
 

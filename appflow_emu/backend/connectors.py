@@ -2,18 +2,26 @@
 facts (``catalog/connectors.py``) that flow validation also reads; and the custom connector
 registrations (RegisterConnector, UpdateConnectorRegistration, UnregisterConnector, ListConnectors).
 A connector's entities are in ``backend/entity_discovery.py``.
+
+Registering a custom connector whose Lambda ARN a function answers (``backend/lambda_connectors.py``)
+asks the function for its configuration (DescribeConnectorConfigurationRequest); the connector is
+then described as it described itself, and flows are checked against the same facts
+(:func:`connector_facts`). A registration no function answers keeps the generic CustomConnector
+configuration.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.lambda_connectors import api_error, connector_at, lambda_arn, unreachable
 from appflow_emu.backend.pagination import decode_token, encode_token, listing
 from appflow_emu.backend.resources import ConnectorRegistration
-from appflow_emu.backend.runtime import Call
-from appflow_emu.catalog.connectors import ConnectorFacts, connector_types, facts
+from appflow_emu.backend.runtime import Call, RegionState
+from appflow_emu.catalog.connectors import ConnectorFacts, connector_types, facts, registered_connector_facts
 from appflow_emu.model.errors import AppFlowError, conflict, validation
 from appflow_emu.model.service import CUSTOM_CONNECTOR_REGISTERED_BY, CUSTOM_CONNECTOR_REPORTED_TYPE, has_member
+from appflow_emu.simulator.lambda_protocol import DESCRIBE_CONNECTOR_CONFIGURATION, ConnectorError
 
 DEFAULT_PAGE = 20  # [doc] describe_connectors' default page
 
@@ -54,7 +62,63 @@ def configuration(f: ConnectorFacts) -> Dict[str, Any]:
     return out
 
 
+def connector_facts(state: RegionState, config: Dict[str, Any]) -> ConnectorFacts:
+    """The facts a flow's source or destination config is checked against: a custom connector's
+    own when its profile's connector was registered with a Lambda that described itself."""
+    f = facts(config["connectorType"])
+    if f.connector_type != "CustomConnector":
+        return f
+    name = config.get("connectorProfileName")
+    profile = state.profiles.get(name) if name else None
+    registration = state.registrations.get(profile.connector_label) if profile and profile.connector_label else None
+    if registration is None or registration.configuration is None:
+        return f
+    return registered_connector_facts(registration.configuration)
+
+
+def _data_transfer_types() -> Dict[str, Any]:
+    """[guess] A registered custom connector moves records."""
+    return {"supportedDataTransferTypes": ["RECORD"]} if has_member("ConnectorConfiguration",
+                                                                      "supportedDataTransferTypes") else {}
+
+
+def _lambda_configuration(r: ConnectorRegistration, c: Dict[str, Any]) -> Dict[str, Any]:
+    """[seen: AWS's captured DescribeConnector of a custom connector] What the connector described,
+    with AppFlow's members around it: no connectorArn, no connectorMetadata."""
+    f = registered_connector_facts(c)
+    out: Dict[str, Any] = {
+        "canUseAsSource": f.can_be_source,
+        "canUseAsDestination": f.can_be_destination,
+        "supportedDestinationConnectors": list(f.supported_destinations),
+        "supportedSchedulingFrequencies": list(f.scheduling_frequencies),
+        "isPrivateLinkEnabled": False,
+        "isPrivateLinkEndpointUrlRequired": False,
+        "supportedTriggerTypes": list(f.trigger_types),
+        "connectorType": CUSTOM_CONNECTOR_REPORTED_TYPE,
+        "connectorLabel": r.label,
+        **({"connectorDescription": r.description} if r.description is not None else {}),
+        "connectorOwner": c["connectorOwner"],
+        "connectorName": c["connectorName"],
+        "connectorVersion": c["connectorVersion"],
+        "connectorModes": list(c["connectorModes"]),
+        "authenticationConfig": c.get("authenticationConfig") or {},
+        **({"connectorRuntimeSettings": c["connectorRuntimeSettings"]} if c.get("connectorRuntimeSettings") else {}),
+        "supportedApiVersions": list(c.get("supportedApiVersions") or []),
+        "supportedOperators": list(f.operators),
+        **({"supportedWriteOperations": list(f.write_operations)} if f.can_be_destination else {}),
+        "connectorProvisioningType": r.provisioning_type,
+        "connectorProvisioningConfig": r.provisioning_config,
+        **({"logoURL": c["logoURL"]} if c.get("logoURL") else {}),
+        "registeredAt": r.registered_at,
+        "registeredBy": CUSTOM_CONNECTOR_REGISTERED_BY,
+        **_data_transfer_types(),
+    }
+    return out
+
+
 def registration_configuration(r: ConnectorRegistration) -> Dict[str, Any]:
+    if r.configuration is not None:
+        return _lambda_configuration(r, r.configuration)
     f = facts("CustomConnector")
     return {
         "canUseAsSource": True,
@@ -97,17 +161,18 @@ def _owner(r: ConnectorRegistration) -> str:
 
 
 def detail(r: ConnectorRegistration) -> Dict[str, Any]:
+    c = r.configuration or {}
     out: Dict[str, Any] = {
-        "connectorName": r.label,
-        "connectorVersion": str(r.version),
+        "connectorName": c.get("connectorName", r.label),
+        "connectorVersion": c.get("connectorVersion", str(r.version)),
         "connectorType": CUSTOM_CONNECTOR_REPORTED_TYPE,
         "connectorLabel": r.label,
         "registeredAt": r.registered_at,
         "registeredBy": CUSTOM_CONNECTOR_REGISTERED_BY,
         "connectorProvisioningType": r.provisioning_type,
         "applicationType": "CustomConnector",
-        "connectorOwner": _owner(r),
-        "connectorModes": list(CUSTOM_CONNECTOR_MODES),
+        "connectorOwner": c.get("connectorOwner", _owner(r)),
+        "connectorModes": list(c.get("connectorModes", CUSTOM_CONNECTOR_MODES)),
     }
     if r.description is not None:
         out["connectorDescription"] = r.description
@@ -176,6 +241,18 @@ def _lambda_arn(p: Dict[str, Any]) -> Dict[str, Any]:
     return config
 
 
+def _described(call: Call, label: str, arn: str) -> Optional[Dict[str, Any]]:
+    """The configuration the function answering ``arn`` describes, or None when no function answers
+    it. A connector that fails fails the call (ConnectorServerException, its message)."""
+    connector = connector_at(call.runtime, label, arn)
+    if connector is None:
+        return None
+    try:
+        return connector.describe_configuration()
+    except ConnectorError as e:
+        raise api_error(e) from None
+
+
 @handles("RegisterConnector")
 def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state = call.state
@@ -188,6 +265,7 @@ def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if len(state.registrations) >= call.runtime.quotas["custom_connectors"]:
         raise AppFlowError("ServiceQuotaExceededException",
                            "The number of registered connectors has reached the limit.")
+    configuration = _described(call, label, config["lambda"]["lambdaArn"])
     r = ConnectorRegistration(
         label=label,
         arn=f"arn:aws:appflow:{state.region}:{state.account_id}:connector/{label}",
@@ -195,6 +273,7 @@ def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         provisioning_type=p.get("connectorProvisioningType") or "LAMBDA",
         provisioning_config=config,
         registered_at=call.now,
+        configuration=configuration,
     )
     state.registrations.add(label, r)
     return {"connectorArn": r.arn}
@@ -202,12 +281,20 @@ def register_connector(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 @handles("UpdateConnectorRegistration")
 def update_connector_registration(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
+    """[doc] The registration takes the Lambda's latest configuration: the connector is described
+    again (with the new ARN when one is given). A Lambda-backed registration whose function no
+    longer answers cannot be updated."""
     r = call.state.registration(p["connectorLabel"])
     config = _lambda_arn(p) if p.get("connectorProvisioningConfig") else None
+    arn = config["lambda"]["lambdaArn"] if config is not None else lambda_arn(r)
+    configuration = _described(call, r.label, arn)
+    if configuration is None and r.configuration is not None:
+        raise api_error(unreachable(r.label, arn, DESCRIBE_CONNECTOR_CONFIGURATION))
     if config is not None:
         r.provisioning_config = config
     if "description" in p:
         r.description = p["description"]
+    r.configuration = configuration
     r.version += 1
     return {"connectorArn": r.arn}
 

@@ -6,9 +6,12 @@
 - S3: the entities are the buckets (top level) and their prefixes (``entitiesPath`` = a bucket or
   ``bucket/prefix``); fields come from the CSV header or JSON keys of the objects under the prefix,
   read from moto's S3 while moto is active, else from the embedded store.
-- Custom connectors: the Python implementation plugged in for the profile's label is asked
+- Custom connectors on AWS's Lambda protocol: the connector's function is asked (ListEntitiesRequest,
+  following its ``nextToken``; DescribeEntityRequest); its entities are grouped under ``Objects``
+  [seen] and its fields mapped as AWS maps them (``simulator/lambda_protocol.py``). Other custom
+  connectors: the Python implementation plugged in for the profile's label is asked
   (``list_entities`` / ``describe_entity``); without one, the CustomConnector datasets are the
-  entities. An implementation that fails is a ConnectorServerException naming it.
+  entities. A connector that fails is a ConnectorServerException naming it.
 - Connector types without a catalog (destination-only ones) list nothing.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.lambda_connectors import api_error, profile_connector
 from appflow_emu.backend.pagination import decode_token, encode_token
 from appflow_emu.backend.resources import ConnectorProfile
 from appflow_emu.backend.runtime import Call, profile_scope
@@ -35,6 +39,13 @@ from appflow_emu.model.errors import (
 from appflow_emu.model.service import has_member
 from appflow_emu.simulator import formats
 from appflow_emu.simulator.custom_connectors import DatasetConnector
+from appflow_emu.simulator.lambda_protocol import (
+    DESCRIBE_ENTITY,
+    LIST_ENTITIES,
+    ConnectorError,
+    LambdaConnector,
+    entity_fields,
+)
 from appflow_emu.simulator.plan import RunFailure
 from appflow_emu.simulator.values import field_type_of
 from appflow_emu.simulator.writes import WRITE_OPERATIONS
@@ -154,6 +165,13 @@ def list_connector_entities(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     if ctype == "S3":
         return _page(p, _s3_list(call, path))
     if ctype == "CustomConnector":
+        connector = _lambda_connector(call, p, LIST_ENTITIES)
+        if connector is not None:
+            try:
+                listed = connector.list_entities(path or None, p.get("apiVersion"))
+            except ConnectorError as e:
+                raise api_error(e) from None
+            return _page(p, [(LAMBDA_ENTITY_GROUP, e) for e in listed])
         # One group, named after the entities path ("Objects" at the top level) [guess].
         return _page(p, [(path or "Objects", e) for e in _custom_entities(call, p, path or None)])
     entities = catalog(call, ctype)
@@ -174,6 +192,13 @@ def describe_connector_entity(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
         return {"connectorEntityFields": [describe_field(f, spec, destination=False)
                                           for spec in s3_fields(call, name)]}
     if ctype == "CustomConnector":
+        connector = _lambda_connector(call, p, DESCRIBE_ENTITY)
+        if connector is not None:
+            try:
+                definition = connector.describe_entity(name, p.get("apiVersion"))
+                return {"connectorEntityFields": entity_fields(connector, definition)}
+            except ConnectorError as e:
+                raise api_error(e) from None
         return {"connectorEntityFields": _custom_fields(call, p, name)}
     entities = catalog(call, ctype)
     if not entities:
@@ -256,6 +281,23 @@ def s3_fields(call: Call, name: str) -> List[Field]:
 
 
 # -- custom connectors ------------------------------------------------------------------------------
+
+# [seen: the ListConnectorEntities captures of AWS's integration tests] a custom connector's
+# entities, at every level, are listed under one group
+LAMBDA_ENTITY_GROUP = "Objects"
+
+
+def _lambda_connector(call: Call, p: Dict[str, Any], request_type: str) -> Optional[LambdaConnector]:
+    """The Lambda-backed connector behind the request's CustomConnector profile, or None."""
+    profile = _profile(call, p)
+    if profile is None:
+        return None
+    call.state.registration(str(profile.connector_label))  # ResourceNotFoundException if gone
+    try:
+        return profile_connector(call.runtime, call.state, profile, request_type)
+    except ConnectorError as e:
+        raise api_error(e) from None
+
 
 def _implementation(call: Call, p: Dict[str, Any]) -> Tuple[Optional[str], Any]:
     """(label, implementation) behind the request's CustomConnector profile: the Python object

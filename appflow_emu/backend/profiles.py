@@ -1,20 +1,35 @@
 """Connector profiles: create, describe (filters, pagination), update, delete.
 
-Credentials are kept in a :class:`Secret` and never returned, logged or shown in a repr.
-Every check runs before anything is written, so a failed request changes no state.
+Credentials are kept where AppFlow keeps them, in a Secrets Manager secret (the profile's
+``credentialsArn``; ``aws/secrets.py``: the embedded store, moto's, or the one at an endpoint), and
+are never returned, logged or shown in a repr. A profile of a custom connector on the Lambda
+protocol is validated by the connector (ValidateConnectorRuntimeSettings, then ValidateCredentials,
+which reads the secret): a failure removes the secret again. Every check runs before the profile is
+written, so a failed request changes no state.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any, Dict, List, Optional
 
+from appflow_emu.aws.secrets import SecretNotFound
 from appflow_emu.backend.handlers import handles
+from appflow_emu.backend.lambda_connectors import (
+    api_error,
+    authentication_type_of,
+    credentials_of,
+    profile_connector,
+    profile_settings,
+    secret_value,
+    secrets_for,
+)
 from appflow_emu.backend.pagination import listing
-from appflow_emu.backend.resources import ConnectorProfile, Secret
+from appflow_emu.backend.resources import ConnectorProfile
 from appflow_emu.backend.runtime import Call, RegionState
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
 from appflow_emu.model.errors import AppFlowError, conflict, validation
 from appflow_emu.model.service import requires_members
+from appflow_emu.simulator.lambda_protocol import PROFILE_SCOPE, ConnectorError, LambdaConnector
 
 DEFAULT_PAGE = 20  # [guess] the service's default page size when maxResults is absent
 
@@ -70,7 +85,8 @@ def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     f = facts(p["connectorType"])
     if name in state.profiles:
         raise conflict(f"Connector Profile with name {name} already exists.")
-    _check_config(state, f, p["connectorProfileConfig"], p.get("connectorLabel"))
+    config = p["connectorProfileConfig"]
+    _check_config(state, f, config, p.get("connectorLabel"))
     quota = call.runtime.quotas["connector_profiles"]
     if len(state.profiles) >= quota:
         raise AppFlowError(
@@ -78,27 +94,82 @@ def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
             f"The number of connector profiles in this account and region has reached the limit of {quota}.",
         )
     ms = int(call.now * 1000)
-    suffix = call.runtime.random_chars(6)
+    credentials = config.get("connectorProfileCredentials")
     profile = ConnectorProfile(
         name=name,
         arn=state.arn("connectorprofile", name),
         connector_type=p["connectorType"],
         connection_mode=p["connectionMode"],
-        properties=copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileProperties") or {}),
-        credentials_arn=(
-            f"arn:aws:secretsmanager:{state.region}:{state.account_id}:secret:"
-            f"appflow!{state.account_id}-{name}-{ms}-{suffix}"
-        ),
+        properties=copy.deepcopy(config.get("connectorProfileProperties") or {}),
+        credentials_arn="",
         created_at=call.now,
         last_updated_at=call.now,
         # [guess] The label only means something for custom connectors ("only needed if calling
         # for CUSTOMCONNECTOR"); on other types it is ignored, not stored and echoed.
         connector_label=p.get("connectorLabel") if p["connectorType"] == "CustomConnector" else None,
         private_state=_private_state(p["connectionMode"]),
-        credentials=Secret(copy.deepcopy(p["connectorProfileConfig"].get("connectorProfileCredentials"))),
+        authentication_type=authentication_type_of(p["connectorType"], credentials),
     )
+    connector = _connector(call, profile)  # before the secret exists: a connector that cannot be reached fails here
+    secrets = secrets_for(call.runtime, state, call.now)
+    # [seen] AppFlow's secret name: appflow!{account}-{profile name}-{ms timestamp}, and the ARN's
+    # six-character suffix (moto's own when the secret is moto's).
+    profile.credentials_arn = _store(lambda: secrets.create(f"appflow!{state.account_id}-{name}-{ms}",
+                                                            secret_value(profile.connector_type, credentials),
+                                                            call.runtime.random_chars(6)))
+    if connector is not None:
+        try:
+            _validate(connector, profile)
+        except AppFlowError:
+            _forget(lambda: secrets.delete(profile.credentials_arn))
+            raise
     state.profiles.add(name, profile)
     return {"connectorProfileArn": profile.arn}
+
+
+def _connector(call: Call, profile: ConnectorProfile) -> Optional[LambdaConnector]:
+    if profile.connector_type != "CustomConnector":
+        return None
+    try:
+        return profile_connector(call.runtime, call.state, profile, "ValidateCredentialsRequest")
+    except ConnectorError as e:
+        raise api_error(e) from None
+
+
+def _validate(connector: LambdaConnector, profile: ConnectorProfile) -> None:
+    """[doc: the Java SDK's README, step 4] A custom connector validates a profile: its credentials
+    (the connector reads the secret), then its CONNECTOR_PROFILE runtime settings."""
+    connector.credentials = credentials_of(profile)
+    settings = profile_settings(profile.properties)
+    connector.profile_settings = settings
+    try:
+        connector.validate_credentials(settings)
+        connector.validate_runtime_settings(PROFILE_SCOPE, settings)
+    except ConnectorError as e:
+        raise api_error(e) from None
+
+
+def _store(write: Any) -> Any:
+    """Write to Secrets Manager; a Secrets Manager that fails (moto without its extras, an endpoint
+    that is down) is AppFlow's InternalServerException, and nothing is created."""
+    try:
+        return write()
+    except SecretNotFound as e:
+        raise AppFlowError("InternalServerException", f"The connector profile's secret {e.args[0]} does not "
+                                                      "exist in Secrets Manager.") from None
+    except AppFlowError:
+        raise
+    except Exception as e:  # noqa: BLE001 - botocore errors of moto or an endpoint
+        raise AppFlowError("InternalServerException", f"AppFlow could not store the connector profile's "
+                                                      f"credentials in Secrets Manager: {type(e).__name__}: {e}") from None
+
+
+def _forget(delete: Any) -> None:
+    """Remove a secret that is no longer needed; one already gone is fine."""
+    try:
+        delete()
+    except SecretNotFound:
+        pass
 
 
 def describe_profile(profile: ConnectorProfile) -> Dict[str, Any]:
@@ -143,11 +214,29 @@ def update_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     f = facts(profile.connector_type)
     config = p["connectorProfileConfig"]
     _check_config(state, f, config, profile.connector_label)
+    credentials = config.get("connectorProfileCredentials")
+    updated = copy.copy(profile)
+    updated.properties = copy.deepcopy(config.get("connectorProfileProperties") or {})
+    if credentials:
+        updated.authentication_type = authentication_type_of(profile.connector_type, credentials) \
+            or profile.authentication_type
+    connector = _connector(call, updated)
+    if credentials or connector is not None:
+        secrets = secrets_for(call.runtime, state, call.now, profile.credentials_arn)
+        old = _store(lambda: secrets.get(profile.credentials_arn)) if connector is not None and credentials else None
+        if credentials:
+            _store(lambda: secrets.update(profile.credentials_arn, secret_value(profile.connector_type, credentials)))
+        if connector is not None:
+            try:
+                _validate(connector, updated)
+            except AppFlowError:
+                if old is not None:  # the connector refused the new credentials: the old ones stay
+                    _store(lambda: secrets.update(profile.credentials_arn, old))
+                raise
     profile.connection_mode = p["connectionMode"]
     profile.private_state = _private_state(p["connectionMode"])
-    profile.properties = copy.deepcopy(config.get("connectorProfileProperties") or {})
-    if config.get("connectorProfileCredentials"):
-        profile.credentials = Secret(copy.deepcopy(config["connectorProfileCredentials"]))
+    profile.properties = updated.properties
+    profile.authentication_type = updated.authentication_type
     profile.last_updated_at = call.now
     return {"connectorProfileArn": profile.arn}
 
@@ -167,6 +256,11 @@ def delete_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
             f"Connector Profile with name {name} is associated with flows: {', '.join(sorted(users))}. "
             "Delete the flows or use forceDelete."
         )
+    profile = state.profiles.get(name)
+    if profile is not None and profile.credentials_arn:
+        arn = profile.credentials_arn
+        secrets = secrets_for(call.runtime, state, call.now, arn)
+        _store(lambda: _forget(lambda: secrets.delete(arn)))
     state.profiles.remove(name)
     state.rejected_credentials.discard(name)  # a profile made again under this name has new credentials
     return {}

@@ -7,40 +7,8 @@ read-only.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
-
-
-class Secret:
-    """Holds connector credentials; never shows them in a repr, str or equality dump."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Optional[Dict[str, Any]]) -> None:
-        self._value = value
-
-    def reveal(self) -> Optional[Dict[str, Any]]:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret(<redacted>)" if self._value is not None else "Secret(None)"
-
-    __str__ = __repr__
-
-    def __copy__(self) -> "Secret":
-        return Secret(self._value)
-
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "Secret":
-        return Secret(copy.deepcopy(self._value, memo))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        raise TypeError("connector credentials cannot be pickled")
 
 
 @dataclass
@@ -55,7 +23,9 @@ class ConnectorProfile:
     last_updated_at: float
     connector_label: Optional[str] = None
     private_state: Optional[Dict[str, Any]] = None
-    credentials: Secret = field(default_factory=lambda: Secret(None), repr=False, compare=False)
+    # A custom connector profile's authentication type (OAUTH2, APIKEY, BASIC, CUSTOM). The
+    # credentials themselves are a secret in Secrets Manager (``credentials_arn``), never here.
+    authentication_type: Optional[str] = None
 
 
 @dataclass
@@ -132,3 +102,6 @@ class ConnectorRegistration:
     provisioning_config: Dict[str, Any]
     registered_at: float
     version: int = 1
+    # What the connector's Lambda described (DescribeConnectorConfiguration, in AppFlow's
+    # ConnectorConfiguration members); None when no function answered its ARN at registration.
+    configuration: Optional[Dict[str, Any]] = None

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from appflow_emu.backend.lambda_connectors import profile_connector
 from appflow_emu.backend.resources import Execution, Flow
 from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
 from appflow_emu.catalog.connectors import entity_of, facts
 from appflow_emu.model.errors import credentials_rejected_text, label_not_registered_text, profile_not_found_text
 from appflow_emu.simulator import engine
+from appflow_emu.simulator.lambda_protocol import QUERY_DATA, WRITE_DATA, ConnectorError, LambdaConnector
 from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, accept_record, callback_failure
 from appflow_emu.simulator.sources import timestamp_field
 from appflow_emu.simulator.tasks import compile_tasks
@@ -50,6 +52,27 @@ def _binding(state: RegionState, config: Mapping[str, Any]) -> Optional[Connecto
     return ConnectorBinding(label, found) if found is not None else None
 
 
+def _lambda(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str, config: Mapping[str, Any],
+            request_type: str) -> Optional[LambdaConnector]:
+    """The custom connector on the Lambda protocol behind ``config`` (None when it is not one). A
+    label no longer registered is left to :func:`_binding`; a function that no longer answers fails
+    the run."""
+    if config.get("connectorType") != "CustomConnector":
+        return None
+    name = config.get("connectorProfileName")
+    profile = state.profiles.get(name) if name else None
+    if profile is None or profile.connector_label not in state.registrations:
+        return None
+    try:
+        connector = profile_connector(runtime, state, profile, request_type)
+    except ConnectorError as e:
+        raise RunFailure(e.message) from None
+    if connector is not None:
+        connector.run_context = {"flowName": flow.name, "executionId": execution_id,
+                                 "connectorProfileLabel": profile.name}
+    return connector
+
+
 def _record_rule(flow_name: str, predicate: Optional[Callable[[Record], Any]]) -> Callable[[Record], Optional[str]]:
     """The test's ``fail_records`` predicate as the sinks call it: a message for a record that
     must fail, else None. An exception in the predicate ends the run, naming the predicate."""
@@ -76,10 +99,13 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
     failure = faults.failures.pop(0) if faults is not None and faults.failures else None
     failure = failure or _profile_failure(state, flow)
     source_connector = destination_connector = None
+    source_lambda = destination_lambda = None
     if failure is None:
         try:
-            source_connector = _binding(state, flow.source)
-            destination_connector = _binding(state, flow.destinations[0])
+            source_lambda = _lambda(runtime, state, flow, execution_id, flow.source, QUERY_DATA)
+            destination_lambda = _lambda(runtime, state, flow, execution_id, flow.destinations[0], WRITE_DATA)
+            source_connector = _binding(state, flow.source) if source_lambda is None else None
+            destination_connector = _binding(state, flow.destinations[0]) if destination_lambda is None else None
         except RunFailure as e:
             failure = e.message
     tasks = None
@@ -110,6 +136,8 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
         failure=failure,
         source_connector=source_connector,
         destination_connector=destination_connector,
+        source_lambda=source_lambda,
+        destination_lambda=destination_lambda,
         fail_record=_record_rule(flow.name, faults.record_predicate if faults is not None else None),
     )
 

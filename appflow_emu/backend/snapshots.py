@@ -27,8 +27,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import botocore
 import jsonschema
 
+from appflow_emu.aws.secrets import secret_region
 from appflow_emu.backend.pagination import Index
-from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Execution, Flow, Secret
+from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Execution, Flow
 from appflow_emu.backend.runtime import FlowFaults, RegionState, Runtime
 from appflow_emu.backend.state_schema import FORMAT, SCHEMA, VERSION, is_valid
 from appflow_emu.catalog.entities import Entity, Field
@@ -162,7 +163,7 @@ def _region_doc(state: RegionState, not_kept: List[Doc]) -> Doc:
         "account_id": state.account_id,
         "region": state.region,
         "kms_arn": state.kms_arn,
-        "profiles": _index_doc(state.profiles, lambda p: _plain(p, ("credentials",))),
+        "profiles": _index_doc(state.profiles, _plain),
         "flows": _index_doc(state.flows, _flow_doc),
         "registrations": _index_doc(state.registrations, _plain),
         "scheduled": sorted(state.scheduled),
@@ -179,9 +180,9 @@ def _region_doc(state: RegionState, not_kept: List[Doc]) -> Doc:
 def _region_from(doc: Doc) -> RegionState:
     state = RegionState(doc["account_id"], doc["region"])
     state.kms_arn = doc.get("kms_arn")
-    # A restored profile behaves as one with valid credentials: they were never written.
+    # A profile's credentials are its secret's (the document's "secrets", or moto's).
     state.profiles = _index_from(doc["profiles"], lambda p: ConnectorProfile(
-        **{k: decode_value(v, k) for k, v in p.items()}, credentials=Secret({})), "name", "connector profiles")
+        **{k: decode_value(v, k) for k, v in p.items()}), "name", "connector profiles")
     state.flows = _index_from(doc["flows"], _flow_from, "name", "flows")
     state.registrations = _index_from(doc["registrations"], lambda r: ConnectorRegistration(
         **{k: decode_value(v, k) for k, v in r.items()}), "label", "registrations")
@@ -276,6 +277,7 @@ def snapshot(runtime: Runtime) -> Doc:
             "data": {"datasets": datasets, "tables": tables, "events": events, "lookout": lookout,
                      "delivered": delivered},
             "objects": objects,
+            "secrets": runtime.aws.secrets_embedded.export(),
             "not_kept": not_kept,
         }
 
@@ -377,10 +379,16 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
         raise
     except (TypeError, ValueError, KeyError) as e:  # a value the schema admits but the state cannot take
         raise InvalidStateError(f"the state document cannot be restored: {type(e).__name__}: {e}") from None
+    # Secret values are held by the process that saved them: elsewhere the secrets come back empty.
+    missing = fresh.aws.secrets_embedded.replace(doc.get("secrets", []))
+    not_kept = list(doc["not_kept"])
+    for arn in missing:
+        account_id, region = secret_region(arn)
+        not_kept.append({"what": "secret", "account_id": account_id, "region": region, "name": arn})
     with runtime.lock:
         fresh.aws.s3_embedded.replace_contents(buckets)
         runtime.take_state_of(fresh)
-    return list(doc["not_kept"])
+    return not_kept
 
 
 def _state_of(saved: List[Any]) -> Tuple[Any, ...]:

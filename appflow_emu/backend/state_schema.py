@@ -81,9 +81,9 @@ _PROFILE = {
     "properties": {
         "name": _ID, "arn": _ID, "connector_type": _ID, "connection_mode": _ID, "properties": _OBJECT,
         "credentials_arn": _ID, "created_at": _TIME, "last_updated_at": _TIME, "connector_label": _OPT_TEXT,
-        "private_state": {"type": ["object", "null"]},
+        "private_state": {"type": ["object", "null"]}, "authentication_type": _OPT_TEXT,
     },
-    "additionalProperties": False,  # credentials are never written
+    "additionalProperties": False,  # credentials are never written (they are a secret: see "secrets")
 }
 
 _REGISTRATION = {
@@ -92,6 +92,7 @@ _REGISTRATION = {
     "properties": {
         "label": _ID, "arn": _ID, "description": _OPT_TEXT, "provisioning_type": _ID,
         "provisioning_config": _OBJECT, "registered_at": _TIME, "version": {"type": "integer", "minimum": 1},
+        "configuration": {"type": ["object", "null"]},
     },
     "additionalProperties": False,
 }
@@ -223,9 +224,16 @@ SCHEMA: Dict[str, Any] = {
         # buckets are moto's to keep).
         "objects": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": {
             "type": "object", "additionalProperties": {"type": "string", "contentEncoding": "base64"}}}]},
+        # The embedded Secrets Manager's secrets (connector profile credentials): never their values,
+        # only a reference this process resolves (aws/secrets.py, VAULT).
+        "secrets": {"type": "array", "items": {
+            "type": "object", "required": ["arn", "name", "created_at", "version_id", "value_ref"],
+            "additionalProperties": False,
+            "properties": {"arn": _ID, "name": _ID, "created_at": _TIME, "version_id": _ID,
+                           "value_ref": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}}}},
         "not_kept": {"type": "array", "items": {
             "type": "object", "required": ["what", "account_id", "region", "name"], "additionalProperties": False,
-            "properties": {"what": {"enum": ["connector_implementation", "fail_records_predicate"]},
+            "properties": {"what": {"enum": ["connector_implementation", "fail_records_predicate", "secret"]},
                            "account_id": _ID, "region": _ID, "name": _ID}}},
     },
     "additionalProperties": False,

@@ -11,7 +11,7 @@ read :func:`facts`, so they cannot disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple
 
@@ -67,7 +67,8 @@ SUPPORTED_DESTINATIONS: Dict[str, Tuple[str, ...]] = {
     "Datadog": _STORES,
     "Pardot": _STORES,
     "SAPOData": _STORES,
-    "CustomConnector": (EVERY_DESTINATION,),
+    # [seen: AWS's captured DescribeConnector of a registered custom connector, in this order]
+    "CustomConnector": ("S3", "CustomConnector", "Salesforce"),
 }
 DEFAULT_DESTINATIONS = _STORES  # [guess] a source this table does not know yet
 
@@ -129,6 +130,7 @@ class ConnectorFacts:
     # {ConnectorMetadata member: {member: [values]}}, or {} when the model has no member for the type.
     connector_metadata: Dict[str, Dict[str, Tuple[str, ...]]] = field(default_factory=dict, hash=False,
                                                                      compare=False)
+    schedule_interval: Optional[int] = None  # a registered custom connector's own, from its frequencies
 
     @property
     def can_be_source(self) -> bool:
@@ -151,6 +153,8 @@ class ConnectorFacts:
 
     @property
     def min_schedule_interval(self) -> int:
+        if self.schedule_interval is not None:
+            return self.schedule_interval
         return MIN_SCHEDULE_INTERVAL.get(self.connector_type, DEFAULT_MIN_SCHEDULE_INTERVAL)
 
     @property
@@ -200,6 +204,8 @@ def _destinations_of(source: str, destination_types: Tuple[str, ...]) -> Tuple[s
     wanted = SUPPORTED_DESTINATIONS.get(source, DEFAULT_DESTINATIONS)
     if EVERY_DESTINATION in wanted:
         return destination_types
+    if source == "CustomConnector":  # reported in the recorded order
+        return tuple(t for t in wanted if t in destination_types)
     return tuple(t for t in destination_types if t in wanted)
 
 
@@ -284,6 +290,32 @@ def facts_table() -> Dict[str, ConnectorFacts]:
 
 def facts(connector_type: str) -> ConnectorFacts:
     return facts_table()[connector_type]
+
+
+def registered_connector_facts(configuration: Mapping[str, Any]) -> ConnectorFacts:
+    """The facts of a custom connector registered with its Lambda, from what its
+    DescribeConnectorConfiguration answer declared (AppFlow's ConnectorConfiguration members):
+    its modes, operators, write operations, trigger types and scheduling frequencies replace the
+    generic CustomConnector ones, so DescribeConnector and flow validation read the same facts. A
+    list the connector left out keeps the generic facts' (the SDK's defaults are every value)."""
+    base = facts("CustomConnector")
+    modes = tuple(configuration.get("connectorModes") or ())
+    is_source = "SOURCE" in modes
+    frequencies = tuple(configuration.get("supportedSchedulingFrequencies") or base.scheduling_frequencies)
+    periods = [FREQUENCY_PERIOD[f] for f in frequencies if f in FREQUENCY_PERIOD]
+    return replace(
+        base,
+        source_member=base.source_member if is_source else None,
+        destination_member=base.destination_member if "DESTINATION" in modes else None,
+        operators=tuple(configuration.get("supportedOperators") or base.operators),
+        write_operations=tuple(configuration.get("supportedWriteOperations") or base.write_operations)
+        if "DESTINATION" in modes else (),
+        supported_destinations=base.supported_destinations if is_source else (),
+        scheduling_frequencies=frequencies if is_source else (),
+        trigger_types=tuple(configuration.get("supportedTriggerTypes") or base.trigger_types) if is_source else (),
+        api_versions=tuple(configuration.get("supportedApiVersions") or ()),
+        schedule_interval=min(periods) if periods else None,
+    )
 
 
 # [doc]/[guess] The timestamp field incremental pulls use when the flow names none

@@ -20,9 +20,9 @@ from typing import Dict, FrozenSet, Iterable, List, Tuple
 # -- field types -----------------------------------------------------------------------------------
 
 INT32_TYPES: FrozenSet[str] = frozenset({"int", "integer", "short", "byte", "int32"})
-INT64_TYPES: FrozenSet[str] = frozenset({"long", "bigint", "int64"})
+INT64_TYPES: FrozenSet[str] = frozenset({"long", "bigint", "int64", "biginteger"})  # biginteger: the custom connector SDK
 FLOAT_TYPES: FrozenSet[str] = frozenset({"double", "float", "decimal", "number", "currency", "percent", "real",
-                                         "numeric"})
+                                         "numeric", "bigdecimal"})  # bigdecimal: the custom connector SDK
 NUMERIC_TYPES: FrozenSet[str] = INT32_TYPES | INT64_TYPES | FLOAT_TYPES
 BOOLEAN_TYPES: FrozenSet[str] = frozenset({"boolean", "bool"})
 TEMPORAL_TYPES: FrozenSet[str] = frozenset({"date", "datetime", "timestamp", "time"})

@@ -10,24 +10,32 @@ Registration, like moto's: in botocore's ``BUILTIN_HANDLERS`` for every session 
 and on boto3's default session when it exists. Clients created before that (even before appflow_emu
 was imported) are reached through a wrapper of ``BaseClient._make_api_call`` that exists only while
 a mock is active: the first AppFlow call of each such client registers the hook on its own emitter.
-Other services are never touched (the event name is scoped to AppFlow).
+Other services are never touched (the event name is scoped to AppFlow), but for one call: while an
+emulator is active (a mock, or a server in this process), ``GetSecretValue`` of a secret that
+emulator keeps itself (a connector profile's credentials in its embedded Secrets Manager) is answered
+by it (``intercept/secrets_call.py``), so that a custom connector reads its credentials as on AWS;
+any other secret's call goes on untouched.
 """
 from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 EVENT = "before-call.appflow"
 UNIQUE_ID = "appflow_emu.before-call"
+SECRETS_EVENT = "before-call.secrets-manager.GetSecretValue"
+SECRETS_UNIQUE_ID = "appflow_emu.secrets.before-call"
+_SERVICE_EVENTS = {"appflow": (EVENT, UNIQUE_ID), "secretsmanager": (SECRETS_EVENT, SECRETS_UNIQUE_ID)}
 
 Responder = Callable[[Any, Dict[str, Any], Any, Any], Any]
 
 
 class _Active:
-    """What answers calls right now (None when no mock is active)."""
+    """What answers calls right now (None / empty when no mock or server is active)."""
 
     responder: Optional[Responder] = None
+    secrets: List[Responder] = []  # every active emulator's: a mock's, servers' in this process
 
 
 ACTIVE = _Active()
@@ -41,7 +49,19 @@ def before_call(model: Any = None, params: Optional[Dict[str, Any]] = None, cont
     return responder(model, params, context, request_signer)
 
 
+def before_secrets_call(model: Any = None, params: Optional[Dict[str, Any]] = None, context: Any = None,
+                        request_signer: Any = None, **kwargs: Any) -> Any:
+    if model is None or params is None:
+        return None
+    for responder in list(ACTIVE.secrets):
+        answer = responder(model, params, context, request_signer)
+        if answer is not None:
+            return answer
+    return None
+
+
 _SPEC = (EVENT, before_call)
+_SECRETS_SPEC = (SECRETS_EVENT, before_secrets_call)
 
 
 class _Installed:
@@ -57,14 +77,16 @@ def install() -> None:
 
     builtin = botocore_handlers.BUILTIN_HANDLERS
     if _Installed.builtin is not builtin:  # once per list (a scan of ~200 handlers)
-        if _SPEC not in builtin:
-            builtin.append(_SPEC)
+        for spec in (_SPEC, _SECRETS_SPEC):
+            if spec not in builtin:
+                builtin.append(spec)
         _Installed.builtin = builtin
     boto3 = sys.modules.get("boto3")  # no boto3 yet: no default session to register on
     session = getattr(boto3, "DEFAULT_SESSION", None)
     if session is not None and session is not _Installed.default_session:
         # unique_id makes this idempotent when the session already has the built-in handler.
         session._session.register(EVENT, before_call, unique_id=UNIQUE_ID)
+        session._session.register(SECRETS_EVENT, before_secrets_call, unique_id=SECRETS_UNIQUE_ID)
         _Installed.default_session = session
 
 
@@ -75,16 +97,38 @@ def install_if_loaded() -> None:
         install()
 
 
-def activate(responder: Responder) -> None:
-    """Claim AppFlow calls: install, reach clients made earlier, and answer with ``responder``."""
+def activate(responder: Responder, secrets: Optional[Responder] = None) -> None:
+    """Claim AppFlow calls: install, reach clients made earlier, and answer with ``responder``
+    (and ``GetSecretValue`` of the emulator's own secrets with ``secrets``)."""
     install()
     patch_clients()
     ACTIVE.responder = responder
+    if secrets is not None:
+        add_secrets(secrets)
 
 
-def deactivate() -> None:
+def deactivate(secrets: Optional[Responder] = None) -> None:
     ACTIVE.responder = None
-    unpatch_clients()
+    if secrets is not None:
+        remove_secrets(secrets)
+    if not ACTIVE.secrets:
+        unpatch_clients()
+
+
+def add_secrets(responder: Responder) -> None:
+    """Answer ``GetSecretValue`` for one more emulator's own secrets (a server in this process)."""
+    install()
+    patch_clients()
+    with _patch_lock:
+        ACTIVE.secrets = [*ACTIVE.secrets, responder]
+
+
+def remove_secrets(responder: Responder) -> None:
+    with _patch_lock:
+        ACTIVE.secrets = [r for r in ACTIVE.secrets if r is not responder]
+        idle = ACTIVE.responder is None and not ACTIVE.secrets
+    if idle:
+        unpatch_clients()
 
 
 # -- clients created before the hook was registered ----------------------------------------------
@@ -100,9 +144,10 @@ _original_make_api_call: Any = None
 
 def _hook_client(client: Any) -> None:
     try:
-        if client.meta.service_model.service_name != "appflow":
-            return
-        client.meta.events.register(EVENT, before_call, unique_id=UNIQUE_ID)
+        event = _SERVICE_EVENTS.get(client.meta.service_model.service_name)
+        if event is not None:
+            handler = before_call if event[0] == EVENT else before_secrets_call
+            client.meta.events.register(event[0], handler, unique_id=event[1])
         setattr(client, _HOOKED_ATTR, True)
     except AttributeError:  # not a regular botocore client
         return
@@ -110,7 +155,7 @@ def _hook_client(client: Any) -> None:
 
 def _make_api_call(self: Any, operation_name: str, api_params: Dict[str, Any]) -> Any:
     original = _original_make_api_call
-    if ACTIVE.responder is not None and not getattr(self, _HOOKED_ATTR, False):
+    if (ACTIVE.responder is not None or ACTIVE.secrets) and not getattr(self, _HOOKED_ATTR, False):
         _hook_client(self)
     return original(self, operation_name, api_params)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
@@ -24,6 +24,7 @@ from waitress.server import create_server
 
 from appflow_emu.backend.runtime import current_account_id
 from appflow_emu.emulator import Emulator
+from appflow_emu.intercept import hook
 from appflow_emu.intercept.http_wire import MAX_BODY
 from appflow_emu.server.wsgi import ServerApp
 
@@ -43,19 +44,30 @@ class AppFlowServer:
 
     ``state``: a file in the snapshot format, loaded at start if it exists and saved (atomically)
     at stop. ``account_id``: the account requests act in (default ``MOTO_ACCOUNT_ID`` or
-    123456789012). ``s3_endpoint``: the S3 (a ``moto_server``, MinIO) that S3 sources and
-    destinations use; by default the embedded store, which the control API exposes."""
+    123456789012). ``aws_endpoint``: where AppFlow's neighbours are (S3, Secrets Manager, Lambda:
+    a ``moto_server`` or LocalStack); ``s3_endpoint`` and ``lambda_endpoint`` override it for one
+    service; by default the embedded stand-ins, which the control API exposes. ``lambdas``:
+    ``{function ARN or name: "package.module:attribute"}``, the custom connectors' Lambda functions
+    run in this process (``emu.register_lambda``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 5055, seed: int = 0,
                  state: Optional[Union[str, "os.PathLike[str]"]] = None, account_id: Optional[str] = None,
-                 emulator: Optional[Emulator] = None, s3_endpoint: Optional[str] = None) -> None:
+                 emulator: Optional[Emulator] = None, s3_endpoint: Optional[str] = None,
+                 aws_endpoint: Optional[str] = None, lambda_endpoint: Optional[str] = None,
+                 lambdas: Optional[Mapping[str, str]] = None) -> None:
         self.host = host
         self.port = port
         self.state = os.fspath(state) if state is not None else None
         self.account_id = account_id or current_account_id()
         self.emulator = emulator if emulator is not None else Emulator(seed=seed)
+        if aws_endpoint is not None:
+            self.emulator.aws_endpoint = aws_endpoint
         if s3_endpoint is not None:
             self.emulator.s3_endpoint = s3_endpoint
+        if lambda_endpoint is not None:
+            self.emulator.lambda_endpoint = lambda_endpoint
+        for function, handler in (lambdas or {}).items():
+            self.emulator.register_lambda(function, handler)
         self._server: Any = None
         self._thread: Optional[threading.Thread] = None
         self._stopping = threading.Event()
@@ -72,6 +84,9 @@ class AppFlowServer:
             return self
         if self.state is not None and os.path.exists(self.state):
             self.emulator.load(self.state)
+        # A custom connector served here reads its profile's secret with GetSecretValue: the secrets
+        # this emulator keeps itself are answered in this process (intercept/hook.py).
+        hook.add_secrets(self.emulator._secrets_responder)
         self._server = create_server(ServerApp(self.emulator, self.account_id), host=self.host, port=self.port,
                                      threads=THREADS, ident="appflow_emu", clear_untrusted_proxy_headers=True,
                                      max_request_body_size=4 * MAX_BODY)  # beyond: waitress refuses; below: AWS-shaped 413
@@ -116,8 +131,10 @@ class AppFlowServer:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
+        hook.remove_secrets(self.emulator._secrets_responder)
         if self.state is not None:
             self.emulator.save(self.state)
+        self.emulator._close()
 
     def __enter__(self) -> "AppFlowServer":
         return self.start()

@@ -28,7 +28,7 @@ VERBS = (
     "reset", "snapshot", "restore", "add_source_records", "source_records", "add_entity", "create_bucket",
     "put_object", "get_object", "list_objects", "destination_records", "warehouse_rows", "events",
     "lookout_records", "fail_next_execution", "set_in_progress_polls", "invalidate_credentials", "advance",
-    "tick", "now", "set_quota",
+    "tick", "now", "set_quota", "register_lambda",
 )
 
 
@@ -78,6 +78,9 @@ class ControlAPI:
 
     def _call(self, verb: str, kwargs: Dict[str, Any]) -> Any:
         emu = self.emulator
+        if verb == "register_lambda" and not isinstance(kwargs.get("handler"), (str, type(None))):
+            raise TypeError("over the control API, handler is a 'package.module:attribute' string (the server "
+                            "imports it) or null")
         if verb == "put_object" and "body_base64" in kwargs:
             kwargs["body"] = base64.b64decode(kwargs.pop("body_base64"), validate=True)
         result = getattr(emu, verb)(**kwargs)

@@ -90,6 +90,9 @@ class RunPlan:
     fail_record: Callable[[Record], Optional[str]] = accept_record  # a message for records that must fail
     source_connector: Optional[ConnectorBinding] = None  # a plugged-in custom connector source
     destination_connector: Optional[ConnectorBinding] = None
+    # a custom connector on the Lambda protocol (simulator/lambda_protocol.LambdaConnector)
+    source_lambda: Any = None
+    destination_lambda: Any = None
 
 
 @dataclass

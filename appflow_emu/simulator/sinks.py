@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from appflow_emu.catalog.connectors import connector_properties, entity_of
 from appflow_emu.model.errors import destination_bucket_missing_text
-from appflow_emu.simulator import custom_connectors
+from appflow_emu.simulator import custom_connectors, lambda_connector_runs
 from appflow_emu.simulator.formats import FileWriter, JsonLinesWriter, writer_for
 from appflow_emu.simulator.plan import Record, RunFailure, RunPlan, SinkResult
 from appflow_emu.simulator.values import json_line, to_text
@@ -323,6 +323,8 @@ class CustomConnectorSink(DatasetSink):
     bucket) as for any SaaS destination. With nothing plugged in: the ``CustomConnector`` datasets."""
 
     def write(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
+        if plan.destination_lambda is not None:
+            return self._write_lambda(plan, records)
         bound = plan.destination_connector
         if bound is None:
             return super().write(plan, records)
@@ -360,6 +362,42 @@ class CustomConnectorSink(DatasetSink):
                     flush()
             if batch:
                 flush()
+        except RunFailure as e:
+            raise _attach(e, result) from None
+        finally:
+            failures.flush()
+        return result
+
+
+    def _write_lambda(self, plan: RunPlan, records: Iterable[Record]) -> SinkResult:
+        """Through a custom connector on the Lambda protocol (WriteDataRequest batches)."""
+        result = SinkResult()
+        self._check_ids()
+        failures = FailureLog(plan, self.props.get("errorHandlingConfig"), result,
+                              f"Failed to write a record to {self._label()}")
+        fail = plan.fail_record
+
+        def flush(batch: List[Record], texts: List[str]) -> None:
+            answers = writer.write(texts)
+            for record, text, message in zip(batch, texts, answers):
+                if message is not None:
+                    failures.record(record, message)
+                    continue
+                result.records_written += 1
+                result.bytes_written += len(text.encode("utf-8"))
+                result.delivered.append(dict(record))
+
+        def passing() -> Iterable[Record]:
+            for record in records:
+                message = fail(record)
+                if message is not None:
+                    failures.record(record, message)
+                    continue
+                yield record
+
+        try:
+            writer = lambda_connector_runs.LambdaWriter(plan, failures.fail_fast)
+            writer.batches(passing(), flush)
         except RunFailure as e:
             raise _attach(e, result) from None
         finally:

@@ -2,8 +2,9 @@
 
 - SaaS connectors read the data plane's dataset for the source's entity, as seen through the
   flow's profile (``plan.source_scope``); an entity nobody seeded yields no records, not an error.
-- A custom connector with a Python implementation plugged in reads through it
-  (``simulator/custom_connectors.py``).
+- A custom connector on AWS's Lambda protocol reads through its function
+  (``simulator/lambda_connector_runs.py``); one with a Python implementation plugged in reads through
+  it (``simulator/custom_connectors.py``).
 - S3 reads every object under ``bucketName/bucketPrefix``: CSV with a header row or JSON lines
   (``s3InputFormatConfig.s3InputFileType``, else guessed from the first byte), from the plan's
   object store (moto's S3 when moto is active, else the embedded store). A missing bucket fails
@@ -23,7 +24,7 @@ from appflow_emu.catalog.connectors import (
     entity_of,
 )
 from appflow_emu.model.errors import source_bucket_missing_text
-from appflow_emu.simulator import custom_connectors, formats
+from appflow_emu.simulator import custom_connectors, formats, lambda_connector_runs
 from appflow_emu.simulator.plan import Record, RunFailure, RunPlan, Tally
 from appflow_emu.simulator.values import to_epoch_seconds
 
@@ -49,6 +50,9 @@ def read(plan: RunPlan, tally: Tally) -> Iterator[Record]:
     - an S3 source reads every object under its prefix: every record read is counted.
     """
     source_filter = plan.tasks.source_filter if plan.tasks is not None else None
+    if plan.source_lambda is not None and plan.changed is None:  # a custom connector on the Lambda protocol
+        records, window_left = lambda_connector_runs.read(plan, tally)
+        return _windowed(plan, records) if window_left else records
     if plan.source["connectorType"] == "S3":
         records = _read_s3(plan, tally)
     elif plan.source_connector is not None and plan.changed is None:  # a Python implementation is plugged in

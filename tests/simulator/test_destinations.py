@@ -13,10 +13,10 @@ import boto3
 import pytest
 
 from appflow_emu import mock_appflow
-from appflow_emu.simulator import formats
-from appflow_emu.simulator.dataplane import DataPlane
 from appflow_emu.aws.moto import moto_active
 from appflow_emu.aws.s3 import EmbeddedStore, MotoStore, store_for
+from appflow_emu.simulator import formats
+from appflow_emu.simulator.dataplane import DataPlane
 from appflow_emu.simulator.plan import RunFailure, RunPlan
 from tests.conftest import enum_params, requires_enum_value, requires_member, requires_operation, shape_meta, when
 from tests.helpers import flow_request, map_all, partition, profile_request, s3_source

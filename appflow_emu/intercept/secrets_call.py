@@ -1,0 +1,79 @@
+"""Answering ``GetSecretValue`` for the connector profile secrets an emulator keeps itself.
+
+On AWS a custom connector reads its profile's credentials with
+``boto3.client("secretsmanager").get_secret_value(SecretId=credentialsArn)``. When the secret is in
+the emulator's embedded Secrets Manager (moto is not active and no endpoint is set), the hook
+(``intercept/hook.py``) hands that call here: a secret this emulator made is answered, through
+botocore's own JSON parser, like Secrets Manager answers it; any other secret, and every other
+Secrets Manager call, is not touched (the call goes on as it would without the emulator).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Dict, Optional, Tuple
+
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import convert_to_response_dict
+from botocore.parsers import create_parser
+
+from appflow_emu.aws.secrets import EmbeddedSecrets
+
+DEFAULT_URL = "https://secretsmanager.amazonaws.com/"
+VERSION_STAGES = ["AWSCURRENT"]
+
+
+class _Body:
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self._body
+
+
+class SecretsResponder:
+    """What the hook asks about each ``GetSecretValue`` call while an emulator is active."""
+
+    def __init__(self, secrets: EmbeddedSecrets, request_ids: Any) -> None:
+        self.secrets = secrets
+        self.request_ids = request_ids
+        self._local = threading.local()
+
+    def _parser(self) -> Any:
+        parser = getattr(self._local, "parser", None)
+        if parser is None:
+            parser = self._local.parser = create_parser("json")
+        return parser
+
+    def __call__(self, model: Any, params: Dict[str, Any], context: Any,
+                 request_signer: Any) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
+        try:
+            request = json.loads(params.get("body") or b"{}")
+        except ValueError:
+            return None
+        secret_id = request.get("SecretId") if isinstance(request, dict) else None
+        if not isinstance(secret_id, str):
+            return None
+        found = self.secrets.find(secret_id)
+        if found is None:
+            return None  # not ours: Secrets Manager (or moto) answers
+        value = found.value.reveal()
+        headers = {"x-amzn-RequestId": self.request_ids(), "Content-Type": "application/x-amz-json-1.1"}
+        if value is None:
+            # A secret restored from a document saved by another process: its value stayed there.
+            status = 400
+            headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
+            body: Dict[str, Any] = {"__type": "ResourceNotFoundException",
+                                    "Message": "Secrets Manager can't find the specified secret value for staging "
+                                               "label: AWSCURRENT"}
+        else:
+            status = 200
+            body = {"ARN": found.arn, "Name": found.name, "VersionId": found.version_id, "SecretString": value,
+                    "VersionStages": list(VERSION_STAGES), "CreatedDate": found.created_at}
+        http = AWSResponse(params.get("url", DEFAULT_URL), status, headers, _Body(json.dumps(body).encode("utf-8")))
+        parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)
+        if "ResponseMetadata" in parsed:
+            parsed["ResponseMetadata"]["RetryAttempts"] = 0
+        return http, parsed
