@@ -118,3 +118,20 @@ def subprocess_env(base=None):
     root = os.path.dirname(os.path.dirname(os.path.abspath(appflow_emu.__file__)))
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
+
+
+def require_custom_connector_sdk() -> None:
+    """Skip the calling test module unless AWS's ``custom-connector-sdk`` can be imported: it is not
+    installed in tox's botocore120 env, and version 1.0.5 cannot be imported on Python 3.13 (its
+    ``AuthenticationType`` enum follows ``BasicAuth = auto`` with ``auto()``, which Python 3.13
+    refuses: "unable to increment"). The emulator itself never imports the SDK."""
+    import sys
+
+    try:
+        import custom_connector_queryfilter.queryfilter.parse_tree_builder  # noqa: F401
+        import custom_connector_sdk.lambda_handler.lambda_handler  # noqa: F401
+    except ImportError as e:
+        pytest.skip(f"custom-connector-sdk is not installed: {e}", allow_module_level=True)
+    except TypeError as e:
+        pytest.skip(f"custom-connector-sdk cannot be imported on Python {sys.version_info.major}."
+                    f"{sys.version_info.minor}: {e}", allow_module_level=True)

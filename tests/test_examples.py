@@ -31,6 +31,7 @@ EXPECTED: Dict[str, int] = {
     "test_event_flow.py": 1,
     "test_failure_injection.py": 4,
     "test_custom_connector.py": 2,
+    "test_custom_connector_sdk.py": 2,
     "test_airflow_style_waiter.py": 5,
 }
 
@@ -40,8 +41,15 @@ def _missing_requirement(name: str) -> str:
     env has neither moto (moto 5 needs a newer botocore) nor RegisterConnector in its model."""
     if name == "test_s3_to_s3_with_moto.py" and importlib.util.find_spec("moto") is None:
         return "moto is not installed"
-    if name == "test_custom_connector.py" and not has_operation("RegisterConnector"):
+    if name in ("test_custom_connector.py", "test_custom_connector_sdk.py") and not has_operation("RegisterConnector"):
         return "the installed botocore's AppFlow model has no RegisterConnector"
+    if name == "test_custom_connector_sdk.py":
+        try:
+            import custom_connector_sdk.lambda_handler.lambda_handler  # noqa: F401
+        except ImportError:
+            return "custom-connector-sdk is not installed"
+        except TypeError:  # version 1.0.5 on Python 3.13 (tests/conftest.py, require_custom_connector_sdk)
+            return f"custom-connector-sdk cannot be imported on Python {sys.version_info.major}.{sys.version_info.minor}"
     return ""
 
 
@@ -76,7 +84,7 @@ def example_results(tmp_path_factory):
     return results, output
 
 
-def test_the_examples_directory_holds_the_seven_examples():
+def test_the_examples_directory_holds_the_eight_examples():
     assert sorted(p.name for p in EXAMPLES.iterdir() if p.name != "__pycache__" and not p.name.startswith(".")) == sorted([*EXPECTED, "README.md"])
 
 
@@ -95,7 +103,8 @@ def test_example_passes(name, example_results):
 
 # -- self-contained, public API only -----------------------------------------------------------------
 
-THIRD_PARTY = {"boto3", "botocore", "jmespath", "pytest", "moto", "freezegun", "time_machine", "appflow_emu"}
+THIRD_PARTY = {"boto3", "botocore", "jmespath", "pytest", "moto", "freezegun", "time_machine", "appflow_emu",
+               "custom_connector_sdk", "custom_connector_queryfilter"}  # AWS's custom connector SDK
 
 
 def _tree(name: str) -> ast.Module:

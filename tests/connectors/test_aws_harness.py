@@ -25,9 +25,10 @@ from typing import Dict, Iterator
 import boto3
 import pytest
 
-from tests.conftest import requires_enum_value, requires_operation, subprocess_env
+from tests.conftest import require_custom_connector_sdk, requires_enum_value, requires_operation, subprocess_env
 from tests.connectors.harness.run_harness import ARN, prepare_aws
 
+require_custom_connector_sdk()
 pytest.importorskip("custom_connector_integ_test")
 pytest.importorskip("moto")
 pytestmark = [requires_operation("RegisterConnector", "ListConnectors", "DescribeConnector"),

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appflow_emu import mock_appflow
-from tests.conftest import requires_enum_value, requires_operation
+from tests.conftest import require_custom_connector_sdk, requires_enum_value, requires_operation
 
+require_custom_connector_sdk()
 requests = pytest.importorskip("custom_connector_sdk.lambda_handler.requests")
 parse_tree_builder = pytest.importorskip("custom_connector_queryfilter.queryfilter.parse_tree_builder")
 memory = pytest.importorskip("tests.connectors.memory_connector")

@@ -6,7 +6,9 @@ import threading
 
 import pytest
 
-pytest.importorskip("custom_connector_sdk")
+from tests.conftest import require_custom_connector_sdk  # noqa: E402
+
+require_custom_connector_sdk()
 pytest.importorskip("moto")
 
 import boto3  # noqa: E402
