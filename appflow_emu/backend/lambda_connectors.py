@@ -15,7 +15,7 @@ words the API errors of a connector that fails.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from appflow_emu.aws.secrets import SecretStore
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration
@@ -72,6 +72,13 @@ def profile_connector(runtime: Runtime, state: RegionState, profile: ConnectorPr
     if registration is None:
         return None
     return registered_connector(runtime, registration, request_type, profile)
+
+
+def missing_settings(registration: ConnectorRegistration, scope: str, given: Mapping[str, Any]) -> List[str]:
+    """The runtime settings of ``scope`` the connector declared required that ``given`` lacks."""
+    declared = (registration.configuration or {}).get("connectorRuntimeSettings") or []
+    return [str(s.get("key")) for s in declared
+            if s.get("isRequired") and s.get("scope") == scope and given.get(str(s.get("key"))) in (None, "")]
 
 
 def profile_settings(properties: Mapping[str, Any]) -> Dict[str, Any]:

@@ -18,6 +18,7 @@ from appflow_emu.backend.lambda_connectors import (
     api_error,
     authentication_type_of,
     credentials_of,
+    missing_settings,
     profile_connector,
     profile_settings,
     secret_value,
@@ -128,12 +129,22 @@ def create_connector_profile(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _connector(call: Call, profile: ConnectorProfile) -> Optional[LambdaConnector]:
+    """The Lambda-backed connector a CustomConnector profile is for (None otherwise). [guess] The
+    CONNECTOR_PROFILE runtime settings the connector declared required must be given: AppFlow holds
+    its configuration and checks them before it asks the connector."""
     if profile.connector_type != "CustomConnector":
         return None
     try:
-        return profile_connector(call.runtime, call.state, profile, "ValidateCredentialsRequest")
+        connector = profile_connector(call.runtime, call.state, profile, "ValidateCredentialsRequest")
     except ConnectorError as e:
         raise api_error(e) from None
+    if connector is not None:
+        registration = call.state.registration(str(profile.connector_label))
+        missing = missing_settings(registration, PROFILE_SCOPE, profile_settings(profile.properties))
+        if missing:
+            raise validation(f"Validation exception: the connector {registration.label} requires the connector "
+                             f"profile properties {', '.join(missing)} (profileProperties)")
+    return connector
 
 
 def _validate(connector: LambdaConnector, profile: ConnectorProfile) -> None:

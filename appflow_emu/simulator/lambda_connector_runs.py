@@ -65,11 +65,12 @@ def read(plan: RunPlan, tally: Tally) -> Tuple[Iterator[Record], bool]:
     ts_field = configured or timestamp_field(definition) or plan.timestamp_field
     expression = filter_expression(plan.task_list, field_types(definition),
                                    (plan.window_start, plan.window_end) if windowed else (None, None), ts_field)
-    selected: Optional[List[str]] = None
     if plan.tasks is not None and plan.tasks.fields_read is not None:
         selected = list(plan.tasks.fields_read)
         if windowed and ts_field not in selected:
             selected.append(ts_field)
+    else:  # [guess] no projection (a Map_all): every field the connector described; AWS's example needs names
+        selected = list(field_types(definition))
     pages = connector.query(entity, api_version, definition, _settings(plan.source), selected, expression.text)
     records = _counted(connector, tally, pages)
     if expression.local:

@@ -601,3 +601,28 @@ def test_a_handler_string_is_imported_on_first_use(appflow, appflow_mock):
 
 def module_handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
     return Scripted()(event, context)
+
+
+def test_a_profile_without_a_required_setting_is_refused_before_the_connector_is_asked(appflow, scripted,
+                                                                                          appflow_mock):
+    register(appflow)
+    failed = error(appflow.create_connector_profile, connectorProfileName="p1", connectorType="CustomConnector",
+                   connectorLabel="scripted", connectionMode="Public", connectorProfileConfig={
+                       "connectorProfileProperties": {"CustomConnector": {"profileProperties": {"other": "x"}}},
+                       "connectorProfileCredentials": {"CustomConnector": {"authenticationType": "APIKEY",
+                                                                           "apiKey": {"apiKey": "k"}}}})
+    assert (failed["code"], failed["status"]) == ("ValidationException", 400)
+    assert "requires the connector profile properties instanceUrl" in failed["message"]
+    assert [e["type"] for e in scripted.events] == ["DescribeConnectorConfigurationRequest"]
+    assert appflow.describe_connector_profiles()["connectorProfileDetails"] == []
+    assert appflow_mock.snapshot()["secrets"] == []
+
+
+def test_without_a_projection_every_described_field_is_selected(appflow, scripted, appflow_mock):
+    register(appflow)
+    create_profile(appflow)
+    appflow_mock.create_bucket("out-bucket")
+    source_flow(appflow, tasks=[{"taskType": "Map_all", "sourceFields": [], "taskProperties": {},
+                                 "connectorOperator": {"CustomConnector": "NO_OP"}}])
+    appflow.start_flow(flowName="from-scripted")
+    assert scripted.of("QueryDataRequest")[0]["selectedFieldNames"] == ["Id", "n", "ts"]
