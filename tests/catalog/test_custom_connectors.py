@@ -224,7 +224,7 @@ def test_unregister_while_profiles_use_it(client):
 
 def test_profile_for_an_unregistered_label(client):
     err = error_of(profile, client=client, name="p", label="ghost")
-    assert err == {"code": "ValidationException", "status": 400,
+    assert err == {"code": "ResourceNotFoundException", "status": 404,  # [seen] the status
                    "message": "Connector:ghost is not registered. Please register it first before creating "
                               "ConnectorProfile."}
     register(client, "ghost")
