@@ -42,7 +42,8 @@ API_KEY_SECRET = {"authenticationType": "APIKEY", "apiKey": "key-1", "apiSecretK
 def aws():
     """Moto's Secrets Manager for the module (one mock: starting one per test costs more than the tests).
     Returns a function making a secret (payload dict or raw text) -> ARN."""
-    with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+    # moto outside: it restores the credentials variables it set last, after monkeypatch undid its own
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
