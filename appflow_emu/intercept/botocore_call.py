@@ -27,19 +27,36 @@ class _Body:
         yield self._body
 
 
-class BotocoreResponder:
-    """Callable the hook hands every claimed call to while a mock is active (one per emulator)."""
+class Answering:
+    """Answers as botocore reads a service's answer: an ``AWSResponse`` of the given bytes, parsed
+    by botocore's own parser for the service's protocol (one parser per thread: they keep state)."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self._local = threading.local()  # botocore's parsers keep state: one per thread
-        self._specs: Dict[str, OperationSpec] = {}
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+        self._local = threading.local()
 
     def _parser(self) -> Any:
         parser = getattr(self._local, "parser", None)
         if parser is None:
-            parser = self._local.parser = create_parser("rest-json")
+            parser = self._local.parser = create_parser(self.protocol)
         return parser
+
+    def answer(self, url: str, status: int, headers: Dict[str, str], body: bytes,
+               model: Any) -> Tuple[AWSResponse, Dict[str, Any]]:
+        http = AWSResponse(url, status, headers, _Body(body))
+        parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)
+        if "ResponseMetadata" in parsed:
+            parsed["ResponseMetadata"]["RetryAttempts"] = 0
+        return http, parsed
+
+
+class BotocoreResponder(Answering):
+    """Callable the hook hands every claimed call to while a mock is active (one per emulator)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__("rest-json")
+        self.runtime = runtime
+        self._specs: Dict[str, OperationSpec] = {}
 
     def __call__(self, model: Any, params: Dict[str, Any], context: Any,
                  request_signer: Any) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
@@ -57,8 +74,4 @@ class BotocoreResponder:
             self.runtime, op, labels, params.get("query_string"), params.get("body") or b"",
             current_account_id(), region, prune=False,  # botocore's parser reads only what the model has
         )
-        http = AWSResponse(params.get("url", DEFAULT_URL), status, headers, _Body(body))
-        parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)
-        if "ResponseMetadata" in parsed:
-            parsed["ResponseMetadata"]["RetryAttempts"] = 0
-        return http, parsed
+        return self.answer(params.get("url", DEFAULT_URL), status, headers, body, model)

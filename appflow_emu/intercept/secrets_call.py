@@ -10,42 +10,24 @@ Secrets Manager call, is not touched (the call goes on as it would without the e
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any, Dict, Optional, Tuple
 
 from botocore.awsrequest import AWSResponse
-from botocore.endpoint import convert_to_response_dict
-from botocore.parsers import create_parser
 
 from appflow_emu.aws.secrets import EmbeddedSecrets
+from appflow_emu.intercept.botocore_call import Answering
 
 DEFAULT_URL = "https://secretsmanager.amazonaws.com/"
 VERSION_STAGES = ["AWSCURRENT"]
 
 
-class _Body:
-    __slots__ = ("_body",)
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **kwargs: Any) -> Any:
-        yield self._body
-
-
-class SecretsResponder:
+class SecretsResponder(Answering):
     """What the hook asks about each ``GetSecretValue`` call while an emulator is active."""
 
     def __init__(self, secrets: EmbeddedSecrets, request_ids: Any) -> None:
+        super().__init__("json")
         self.secrets = secrets
         self.request_ids = request_ids
-        self._local = threading.local()
-
-    def _parser(self) -> Any:
-        parser = getattr(self._local, "parser", None)
-        if parser is None:
-            parser = self._local.parser = create_parser("json")
-        return parser
 
     def __call__(self, model: Any, params: Dict[str, Any], context: Any,
                  request_signer: Any) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
@@ -72,8 +54,4 @@ class SecretsResponder:
             status = 200
             body = {"ARN": found.arn, "Name": found.name, "VersionId": found.version_id, "SecretString": value,
                     "VersionStages": list(VERSION_STAGES), "CreatedDate": found.created_at}
-        http = AWSResponse(params.get("url", DEFAULT_URL), status, headers, _Body(json.dumps(body).encode("utf-8")))
-        parsed = self._parser().parse(convert_to_response_dict(http, model), model.output_shape)
-        if "ResponseMetadata" in parsed:
-            parsed["ResponseMetadata"]["RetryAttempts"] = 0
-        return http, parsed
+        return self.answer(params.get("url", DEFAULT_URL), status, headers, json.dumps(body).encode("utf-8"), model)
