@@ -102,6 +102,10 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
+    def log(self, message: str) -> None:
+        """As the runtime's ``context.log``: the message goes to the function's log (stderr here)."""
+        sys.stderr.write(str(message))
+
     def __repr__(self) -> str:
         return f"<LambdaContext {self.invoked_function_arn} request {self.aws_request_id}>"
 

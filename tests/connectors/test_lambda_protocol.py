@@ -626,3 +626,31 @@ def test_without_a_projection_every_described_field_is_selected(appflow, scripte
                                  "connectorOperator": {"CustomConnector": "NO_OP"}}])
     appflow.start_flow(flowName="from-scripted")
     assert scripted.of("QueryDataRequest")[0]["selectedFieldNames"] == ["Id", "n", "ts"]
+
+
+def test_a_server_takes_functions_by_module_string():
+    import urllib.request
+
+    from appflow_emu.server import AppFlowServer
+
+    def post(url: str, verb: str, **kwargs: Any) -> Any:
+        request = urllib.request.Request(f"{url}/_appflow_emu/{verb}", data=json.dumps(kwargs).encode(), method="POST")
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    with AppFlowServer(port=0, lambdas={"scripted": "tests.connectors.test_lambda_protocol:module_handler"}) as server:
+        client = boto3.client("appflow", region_name="us-east-1", endpoint_url=server.url,
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        register(client)  # answered by the function given at start
+        assert post(server.url, "register_lambda", function="scripted", handler=None) == (200, {"result": None})
+        register(client, label="unanswered")
+        status, error_answer = post(server.url, "register_lambda", function="scripted", handler=42)
+        assert status == 400 and "handler is a 'package.module:attribute' string" in error_answer["message"]
+        assert post(server.url, "register_lambda", function="scripted",
+                    handler="tests.connectors.test_lambda_protocol:module_handler") == (200, {"result": None})
+        register(client, label="answered")
+        names = {c["connectorLabel"]: c["connectorName"] for c in client.list_connectors()["connectors"]}
+        assert names == {"scripted": "Scripted", "unanswered": "unanswered", "answered": "Scripted"}
