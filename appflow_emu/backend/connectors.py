@@ -248,9 +248,24 @@ def _described(call: Call, label: str, arn: str) -> Optional[Dict[str, Any]]:
     if connector is None:
         return None
     try:
-        return connector.describe_configuration()
+        configuration = connector.describe_configuration()
+        _check_declared(label, configuration)
     except ConnectorError as e:
         raise api_error(e) from None
+    return configuration
+
+
+def _check_declared(label: str, configuration: Dict[str, Any]) -> None:
+    """[guess] A configuration naming values AppFlow does not have (an operator, a write operation, a
+    frequency or a trigger type outside the model's enums) is refused like an unreadable answer."""
+    f = facts("CustomConnector")
+    known = {"supportedOperators": f.operators, "supportedWriteOperations": f.write_operations,
+             "supportedSchedulingFrequencies": f.scheduling_frequencies, "supportedTriggerTypes": f.trigger_types}
+    for member, allowed in known.items():
+        unknown = [v for v in configuration.get(member) or () if v not in allowed]
+        if unknown:
+            raise ConnectorError(label, DESCRIBE_CONNECTOR_CONFIGURATION,
+                                 f"its answer declares {member} that AppFlow does not know: {', '.join(unknown)}")
 
 
 @handles("RegisterConnector")

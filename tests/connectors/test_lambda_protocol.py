@@ -184,6 +184,10 @@ def test_a_registered_connector_is_described_as_its_lambda_describes_itself(appf
     ([1], "answered a list instead of a DescribeConnectorConfigurationResponse object"),
     ({**CONFIGURATION, "connectorModes": ["UPWARDS"]}, "its connectorModes must be SOURCE and/or DESTINATION"),
     ({k: v for k, v in CONFIGURATION.items() if k != "connectorName"}, "its answer has no connectorName"),
+    ({**CONFIGURATION, "operatorsSupported": ["PROJECTION", "LIKE"]},
+     "its answer declares supportedOperators that AppFlow does not know: LIKE"),
+    ({**CONFIGURATION, "supportedTriggerTypes": ["HOURLY"]},
+     "its answer declares supportedTriggerTypes that AppFlow does not know: HOURLY"),
 ])
 def test_a_connector_that_cannot_describe_itself_is_not_registered(appflow, scripted, answer, words):
     def answering(event: Dict[str, Any]) -> Any:
