@@ -26,6 +26,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import require_custom_connector_sdk
+
+require_custom_connector_sdk()
 pytest.importorskip("custom_connector_example")
 responses = pytest.importorskip("responses")
 moto = pytest.importorskip("moto")
