@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import zipfile
 from dataclasses import dataclass
 from types import ModuleType
@@ -399,11 +398,6 @@ class EndpointFunction(Function):
 
     def __repr__(self) -> str:
         return f"<EndpointFunction {self.endpoint_url}>"
-
-
-def traceback_text(error: BaseException) -> List[str]:
-    """A stack trace as Lambda lists it in an error payload."""
-    return [line.rstrip("\n") for line in traceback.format_tb(error.__traceback__)]
 
 
 # -- functions registered by name ---------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Neighbours:
         self.s3_embedded = EmbeddedStore()
         self.secrets_embedded = EmbeddedSecrets()
         self.functions = FunctionRegistry()
-        self.endpoints: Dict[str, Optional[str]] = {service: None for service in SERVICES}
+        self.endpoints: Dict[str, Optional[str]] = dict.fromkeys(SERVICES)
         self._lock = threading.Lock()
         self._zips: Dict[Tuple[str, str], ZipFunction] = {}  # (function ARN, code digest) -> function
 
@@ -92,6 +92,8 @@ class Neighbours:
 
     def close(self) -> None:
         """Release what functions from zips hold (their extracted code): the mock stopped."""
+        if not self._zips:
+            return
         with self._lock:
             zips, self._zips = list(self._zips.values()), {}
         for function in zips:

@@ -15,6 +15,7 @@ from appflow_emu.intercept.dispatch import find_operation, handle
 from appflow_emu.model.operation_specs import OperationSpec, spec
 
 DEFAULT_URL = "https://appflow.amazonaws.com/"
+_LOCAL_LOCK = threading.Lock()
 
 
 class _Body:
@@ -33,12 +34,16 @@ class Answering:
 
     def __init__(self, protocol: str) -> None:
         self.protocol = protocol
-        self._local = threading.local()
+        self._local: Any = None  # made on the first answer: a mock started for a test that makes no call pays nothing
 
     def _parser(self) -> Any:
-        parser = getattr(self._local, "parser", None)
+        local = self._local
+        if local is None:
+            with _LOCAL_LOCK:
+                local = self._local = self._local or threading.local()
+        parser = getattr(local, "parser", None)
         if parser is None:
-            parser = self._local.parser = create_parser(self.protocol)
+            parser = local.parser = create_parser(self.protocol)
         return parser
 
     def answer(self, url: str, status: int, headers: Dict[str, str], body: bytes,

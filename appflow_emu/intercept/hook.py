@@ -104,13 +104,15 @@ def activate(responder: Responder, secrets: Optional[Responder] = None) -> None:
     patch_clients()
     ACTIVE.responder = responder
     if secrets is not None:
-        add_secrets(secrets)
+        with _patch_lock:
+            ACTIVE.secrets = [*ACTIVE.secrets, secrets]
 
 
 def deactivate(secrets: Optional[Responder] = None) -> None:
     ACTIVE.responder = None
     if secrets is not None:
-        remove_secrets(secrets)
+        with _patch_lock:
+            ACTIVE.secrets = [r for r in ACTIVE.secrets if r is not secrets]
     if not ACTIVE.secrets:
         unpatch_clients()
 
