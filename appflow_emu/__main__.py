@@ -115,7 +115,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str],
           s3_endpoint: Optional[str] = None, aws_endpoint: Optional[str] = None,
-          lambda_endpoint: Optional[str] = None, lambdas: Optional[Dict[str, str]] = None) -> int:
+          lambda_endpoint: Optional[str] = None, lambdas: Optional[Dict[str, str]] = None,
+          events_endpoint: Optional[str] = None) -> int:
     """Serve until SIGINT or SIGTERM; then finish the requests in flight, save ``--state``, exit 0."""
     import signal
     import threading
@@ -127,7 +128,7 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
               "it can drive the emulator (and its task definitions run as Python code here)", file=sys.stderr)
     server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id,
                            s3_endpoint=s3_endpoint, aws_endpoint=aws_endpoint, lambda_endpoint=lambda_endpoint,
-                           lambdas=lambdas)
+                           lambdas=lambdas, events_endpoint=events_endpoint)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -153,8 +154,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--state", help="a snapshot file: loaded at start if it exists, saved at a clean shutdown")
     p.add_argument("--account-id", help="the account requests act in (default MOTO_ACCOUNT_ID or 123456789012)")
-    p.add_argument("--aws-endpoint", help="where AppFlow's neighbours are (S3, Secrets Manager, Lambda), e.g. a "
-                                          "moto_server; default: the embedded ones")
+    p.add_argument("--aws-endpoint", help="where AppFlow's neighbours are (S3, Secrets Manager, Lambda, EventBridge, "
+                                          "Glue), e.g. a moto_server; default: the embedded ones")
+    p.add_argument("--events-endpoint", help="the EventBridge flow notifications go to; default: --aws-endpoint, "
+                                             "else only GET /_appflow_emu/notifications")
     p.add_argument("--s3-endpoint", help="the S3 (e.g. a moto_server) S3 sources and destinations use; "
                                          "default: --aws-endpoint, else the embedded store")
     p.add_argument("--lambda-endpoint", help="a Lambda Invoke API (sam local start-lambda, LocalStack) answering "
@@ -170,12 +173,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             if not equals or not function or not HANDLER_SPEC.match(handler):
                 parser.error(f"argument --lambda: expected ARN=package.module:attribute, got {spec!r}")
             lambdas[function] = handler
-        for name in ("aws_endpoint", "s3_endpoint", "lambda_endpoint"):
+        for name in ("aws_endpoint", "s3_endpoint", "lambda_endpoint", "events_endpoint"):
             value = getattr(args, name)
             if value is not None and not value.startswith(("http://", "https://")):
                 parser.error(f"argument --{name.replace('_', '-')}: expected an http(s) URL, got {value!r}")
         return serve(args.host, args.port, args.seed, args.state, args.account_id, args.s3_endpoint,
-                     args.aws_endpoint, args.lambda_endpoint, lambdas)
+                     args.aws_endpoint, args.lambda_endpoint, lambdas, args.events_endpoint)
     if args.command == "demo":
         return demo()
     if args.command == "coverage":

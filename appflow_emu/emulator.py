@@ -10,6 +10,7 @@ wrong kind raise ``TypeError``/``ValueError`` saying what was expected.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -30,6 +31,7 @@ from typing import (
 )
 
 from appflow_emu.backend import snapshots
+from appflow_emu.backend.notifications import DETAIL_TYPES, matching
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.backend.runs import run_event_flows
 from appflow_emu.backend.runtime import (
@@ -99,11 +101,13 @@ class Emulator(NeighbourVerbs):
     Source data: ``add_source_records``, ``source_records``, ``add_entity``.
     S3 objects: ``create_bucket``, ``put_object``, ``get_object``, ``list_objects``.
     Delivered results: ``destination_records``, ``warehouse_rows``, ``events``, ``lookout_records``.
+    AppFlow's notifications on EventBridge: ``notifications``.
     Faults: ``fail_next_execution``, ``fail_records``, ``invalidate_credentials``,
     ``set_in_progress_polls``, ``in_progress_polls``, ``conflict_on_concurrent_start``.
     Custom connectors: ``register_lambda`` (a connector written with AWS's SDK, on the Lambda
     protocol), ``register_connector_implementation`` (a Python object, the shortcut).
-    Neighbours: ``aws_endpoint``, ``s3_endpoint``, ``lambda_endpoint``.
+    Neighbours: ``aws_endpoint``, ``s3_endpoint``, ``lambda_endpoint``, ``events_endpoint``; the Glue
+    Data Catalog: ``create_glue_database``, ``glue_tables``.
     Clock: ``now``, ``advance``, ``tick``. Quotas: ``set_quota``. Identity: ``caller_arn``.
     Saved state: ``snapshot``, ``restore``, ``save``, ``load``.
     See docs/user-guide.md and docs/simulator.md.
@@ -414,6 +418,28 @@ class Emulator(NeighbourVerbs):
         rows = self._runtime.data.table(ct, profile_scope(state, profile), text_arg("table", table))
         with self._runtime.data.lock:
             return [dict(r) for r in rows]
+
+    def notifications(self, flow: Optional[str] = None, *, detail_type: Optional[str] = None,
+                      region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
+        """AppFlow's flow notifications, as an EventBridge rule's target receives them (full events:
+        ``detail-type`` ``AppFlow Start Flow Run Report``, ``AppFlow End Flow Run Report``, ...), oldest
+        first, in the accounts and regions matching the filters; ``flow`` and ``detail_type`` narrow
+        them. They are kept whether or not an EventBridge took them (moto's, or one at an endpoint)."""
+        if detail_type is not None and detail_type not in DETAIL_TYPES:
+            raise ValueError(f"detail_type must be one of {', '.join(map(repr, DETAIL_TYPES))}, got {detail_type!r}")
+        states = self._matching(region, account_id)
+        if flow is not None:
+            text_arg("the flow name", flow)
+            known = {n["detail"].get("flow-name") for s in states for n in list(s.notifications)}
+            known |= {name for s in states for name in s.flows.view().keys()}
+            if flow not in known:
+                raise NotFoundError(f"no flow named {flow!r} {where(region, account_id)} has notifications; "
+                                    f"flows: {listing(n for n in known if n)}")
+        found: List[Record] = []
+        for state in states:
+            with state.lock:
+                found.extend(copy.deepcopy(matching(state.notifications, flow, detail_type)))
+        return sorted(found, key=lambda n: n["time"]) if len(states) > 1 else found
 
     def events(self, *, region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
         """EventBridge events flows sent (``{"source", "detail-type", "detail"}``), oldest first, in

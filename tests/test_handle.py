@@ -27,7 +27,8 @@ VERBS = {
     "get_object", "list_objects", "destination_records", "warehouse_rows", "events", "lookout_records",
     "fail_next_execution", "fail_records", "set_in_progress_polls", "invalidate_credentials",
     "register_connector_implementation", "now", "advance", "tick", "snapshot", "restore", "save", "load",
-    "s3_endpoint", "aws_endpoint", "lambda_endpoint", "register_lambda",
+    "s3_endpoint", "aws_endpoint", "lambda_endpoint", "register_lambda", "events_endpoint", "notifications",
+    "create_glue_database", "glue_tables",
 }
 
 

@@ -52,7 +52,8 @@ def client(service: str, account_id: str, region: str = "us-east-1", endpoint_ur
     with _clients_lock:
         found = _clients.get(key)
         if found is None:
-            config = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"} if endpoint_url else None)
+            # total_max_attempts 1: one attempt, no retry (legacy mode's max_attempts counts retries)
+            config = Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"} if endpoint_url else None)
             found = botocore.session.Session().create_client(
                 service, region_name=region, endpoint_url=endpoint_url,
                 aws_access_key_id=FAKE_KEY, aws_secret_access_key=FAKE_SECRET, config=config,

@@ -1,7 +1,7 @@
 """AppFlow's AWS neighbours for one emulator, and the one place that picks which variant of each
 answers.
 
-For every neighbour (S3, Secrets Manager, Lambda) the rule is the same, and it is written here only:
+For every neighbour (S3, Secrets Manager, Lambda, EventBridge, Glue) the rule is the same, and it is written here only:
 the endpoint configured for that service (server mode's per-service option, else ``--aws-endpoint``)
 wins; else moto's service while ``moto.mock_aws`` is active; else the emulator's embedded stand-in.
 Lambda adds the functions registered by name (``emu.register_lambda``, ``serve --lambda``), which
@@ -10,9 +10,12 @@ come first. Nothing below the backend asks whether moto is active: it asks a :cl
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, Dict, Optional, Tuple
 
 from appflow_emu.aws import moto
+from appflow_emu.aws.events import EndpointEvents, EventBus, MotoEvents
+from appflow_emu.aws.glue import EmbeddedGlue, EndpointGlue, GlueCatalog, MotoGlue
 from appflow_emu.aws.lambdas import (
     EndpointFunction,
     Function,
@@ -25,15 +28,16 @@ from appflow_emu.aws.lambdas import (
 from appflow_emu.aws.s3 import EmbeddedStore, ObjectStore, store_for
 from appflow_emu.aws.secrets import EmbeddedSecrets, EndpointSecrets, MotoSecrets, SecretStore
 
-SERVICES = ("aws", "s3", "lambda")  # the endpoint settings: every service, or one
+SERVICES = ("aws", "s3", "lambda", "events")  # the endpoint settings: every service, or one
 
 
 class Neighbours:
     """S3, Secrets Manager and Lambda as this emulator sees them (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.s3_embedded = EmbeddedStore()
         self.secrets_embedded = EmbeddedSecrets()
+        self.glue_embedded = EmbeddedGlue(clock)
         self.functions = FunctionRegistry()
         self.endpoints: Dict[str, Optional[str]] = dict.fromkeys(SERVICES)
         self._lock = threading.Lock()
@@ -67,6 +71,28 @@ class Neighbours:
         if self.secrets_embedded.find(arn) is not None:
             return self.secrets_embedded.in_region(account_id, region, now, version_ids)
         return self.secrets(account_id, region, now, version_ids)
+
+    # -- EventBridge and Glue -------------------------------------------------------------------------
+    def events(self, account_id: str, region: str) -> Optional[EventBus]:
+        """The EventBridge AppFlow's notifications go to, or None (no embedded one: the emulator keeps
+        its own record of them)."""
+        endpoint = self.endpoint("events")
+        if endpoint:
+            return EndpointEvents(account_id, region, endpoint)
+        if moto.moto_active():
+            return MotoEvents(account_id, region)
+        return None
+
+    def glue(self, account_id: str, region: str) -> GlueCatalog:
+        endpoint = self.endpoint("glue")
+        if endpoint:
+            return EndpointGlue(account_id, region, endpoint)
+        if moto.moto_active():
+            return MotoGlue(account_id, region)
+        return self.glue_embedded.in_region(account_id, region)
+
+    def glue_is_embedded(self) -> bool:
+        return self.endpoint("glue") is None and not moto.moto_active()
 
     # -- Lambda ------------------------------------------------------------------------------------
     def function(self, arn: str) -> Optional[Tuple[FunctionRef, Function]]:

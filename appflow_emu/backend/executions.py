@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from appflow_emu.backend import notifications
 from appflow_emu.backend.handlers import handles
 from appflow_emu.backend.pagination import decode_token, encode_token
 from appflow_emu.backend.resources import Execution, Flow
-from appflow_emu.backend.runtime import Call
+from appflow_emu.backend.runtime import Call, RegionState, Runtime
+from appflow_emu.model.service import has_member
 
 DEFAULT_PAGE = 20  # [seen] describe_flow_execution_records' default page
 ACTIVE_STATUSES = ("InProgress", "CancelStarted")
@@ -23,12 +25,13 @@ def in_progress(flow: Flow) -> bool:
     return any(e.status == "InProgress" for e in flow.active)
 
 
-def observe(flow: Flow, now: float) -> None:
+def observe(runtime: Runtime, state: RegionState, flow: Flow, now: float) -> None:
     """One describe poll: runs still InProgress use up a poll; those out of polls finish, and
-    cancellations complete (CancelStarted -> Canceled)."""
+    cancellations complete (CancelStarted -> Canceled). A run that ends sends its End Flow Run Report."""
     if not flow.active:
         return
     still: List[Execution] = []
+    ended: List[Execution] = []
     for e in flow.active:
         if e.status == "CancelStarted":
             e.status = "Canceled"
@@ -43,7 +46,11 @@ def observe(flow: Flow, now: float) -> None:
             e.last_updated_at = now
         if e.status in ACTIVE_STATUSES:
             still.append(e)
+        else:
+            ended.append(e)
     flow.active = still
+    for e in ended:
+        notifications.run_ended(runtime, state, flow, e)
 
 
 def record(e: Execution) -> Dict[str, Any]:
@@ -58,7 +65,19 @@ def record(e: Execution) -> Dict[str, Any]:
         out["dataPullStartTime"] = e.data_pull_start
     if e.data_pull_end is not None:
         out["dataPullEndTime"] = e.data_pull_end
+    if e.catalog_details is not None and e.status not in ACTIVE_STATUSES \
+            and has_member("ExecutionRecord", "metadataCatalogDetails"):
+        out["metadataCatalogDetails"] = e.catalog_details
     return out
+
+
+def last_catalog_details(flow: Flow) -> Optional[List[Dict[str, Any]]]:
+    """[doc] lastRunMetadataCatalogDetails: the catalog registration of the flow's newest ended run
+    that made one."""
+    for e in reversed(flow.executions):
+        if e.catalog_details is not None and e.status not in ACTIVE_STATUSES:
+            return e.catalog_details
+    return None
 
 
 def last_run_details(flow: Flow) -> Optional[Dict[str, Any]]:
@@ -75,7 +94,7 @@ def last_run_details(flow: Flow) -> Optional[Dict[str, Any]]:
 @handles("DescribeFlowExecutionRecords")
 def describe_flow_execution_records(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     flow = call.state.flow(p["flowName"])
-    observe(flow, call.now)
+    observe(call.runtime, call.state, flow, call.now)
     runs = flow.executions
     # Tokens carry the 1-based ordinal of the oldest run returned: new runs never shift a page.
     # A token belongs to one flow's listing: a flow deleted and created again under the same

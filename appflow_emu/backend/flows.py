@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Tuple
 
-from appflow_emu.backend import executions, runs, schedule_expressions, schedules
+from appflow_emu.backend import executions, glue_catalog, runs, schedule_expressions, schedules
 from appflow_emu.backend.connectors import connector_facts
 from appflow_emu.backend.handlers import PartlyEncoded, encode_json, encoded_once, handles, members_text
 from appflow_emu.backend.pagination import listing
@@ -173,6 +173,11 @@ def _check_definition(call: Call, p: Dict[str, Any], existing: Optional[Flow]
             raise fail("Destination object for the destination connector can not be updated")
     trigger = _check_trigger(p["triggerConfig"], source, fail)
     _check_tasks(p["tasks"], source, fail)
+    catalog = p["metadataCatalogConfig"] if "metadataCatalogConfig" in p else (
+        existing.metadata_catalog_config if existing is not None else None)
+    refused = glue_catalog.check(call.runtime, state, catalog, dest.connector_type)
+    if refused is not None:
+        raise fail(refused)
     return copy.deepcopy(source_cfg), [_normalize_destination(dest_cfg)], trigger
 
 
@@ -221,6 +226,9 @@ def describe(flow: Flow) -> Dict[str, Any]:
     last = executions.last_run_details(flow)
     if last is not None:
         out["lastRunExecutionDetails"] = last
+    catalog = executions.last_catalog_details(flow)
+    if catalog is not None and has_member("DescribeFlowResponse", "lastRunMetadataCatalogDetails"):
+        out["lastRunMetadataCatalogDetails"] = catalog
     return PartlyEncoded(out, _DEFINITION, _definition_text(flow))
 
 
@@ -298,7 +306,7 @@ def create_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
 @handles("DescribeFlow")
 def describe_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     flow = call.state.flow(p["flowName"])
-    executions.observe(flow, call.now)
+    executions.observe(call.runtime, call.state, flow, call.now)
     return describe(flow)
 
 
@@ -349,6 +357,7 @@ def delete_flow(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     state.flows.remove(flow.name)
     schedules.deactivate(state, flow)
     state.faults.pop(flow.name, None)  # what a test armed was for this flow
+    state.event_windows.pop(flow.name, None)  # [guess] a deleted flow's open interval is not reported
     return {}
 
 

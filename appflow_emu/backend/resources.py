@@ -41,6 +41,8 @@ class Execution:
     polls_left: int = 0  # describe polls it still shows InProgress for
     final_status: Optional[str] = None  # what it reports once the polls are used up
     final_result: Optional[Dict[str, Any]] = None
+    records_written: int = 0  # what the destination took (a notification's num-of-records-filtered)
+    catalog_details: Optional[List[Dict[str, Any]]] = None  # its Glue Data Catalog registration (MetadataCatalogDetail)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from appflow_emu.backend import glue_catalog, notifications
 from appflow_emu.backend.lambda_connectors import profile_connector
 from appflow_emu.backend.resources import Execution, Flow
 from appflow_emu.backend.runtime import RegionState, Runtime, profile_scope
@@ -144,9 +145,17 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
 
 def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger: str,
             window: Optional[Tuple[float, float]] = None, changed: Optional[List[Record]] = None) -> Execution:
-    """Run ``flow`` now (at ``at``) and record the execution."""
+    """Run ``flow`` now (at ``at``) and record the execution; its Start Flow Run Report goes out
+    before the run, its End Flow Run Report when it has ended (now, or after its in-progress polls)."""
     execution_id = runtime.new_uuid()
-    outcome = engine.run(plan_run(runtime, state, flow, execution_id, at, window, changed))
+    plan = plan_run(runtime, state, flow, execution_id, at, window, changed)
+    started = Execution(execution_id=execution_id, status="InProgress", started_at=at, last_updated_at=at,
+                        trigger=trigger, data_pull_start=window[0] if window else None,
+                        data_pull_end=window[1] if window else None)
+    notifications.run_started(runtime, state, flow, started)
+    if trigger == "Event":
+        notifications.event_triggered(runtime, state, flow, at)
+    outcome = engine.run(plan)
     polls = 0
     if trigger == "OnDemand":
         faults = state.faults.get(flow.name)
@@ -161,12 +170,20 @@ def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger
         polls_left=polls,
         final_status=outcome.status,
         final_result=outcome.result,
+        records_written=outcome.written.records_written if outcome.written is not None else 0,
     )
     if polls:
         flow.active.append(execution)
     if window is not None:
         execution.data_pull_start, execution.data_pull_end = window
+    glue = glue_catalog.config_of(flow.metadata_catalog_config)
+    if glue is not None and outcome.status == "Successful" and outcome.written is not None \
+            and flow.destination_type == "S3":
+        execution.catalog_details = [glue_catalog.register(runtime, state, glue, glue_catalog.Output(
+            flow.name, execution_id, at, flow.schema_version, flow.destinations[0], outcome.written))]
     flow.executions.append(execution)
+    if not polls:
+        notifications.run_ended(runtime, state, flow, execution)
     data = runtime.data
     with data.lock:
         data.delivered.setdefault((state.account_id, state.region, flow.name), {})[execution_id] = outcome.delivered

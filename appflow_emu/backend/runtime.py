@@ -93,6 +93,10 @@ class RegionState:
         self.faults: Dict[str, FlowFaults] = {}  # flow name ->
         self.rejected_credentials: Set[str] = set()  # profile names whose credentials the connector rejects
         self.connector_implementations: Dict[str, Any] = {}  # custom connector label -> object
+        # flow notifications published in this account and region, oldest first (backend/notifications.py),
+        # and the open five-minute interval of each event-triggered flow: name -> (start, triggers)
+        self.notifications: List[Dict[str, Any]] = []
+        self.event_windows: Dict[str, Tuple[float, int]] = {}
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:appflow:{self.region}:{self.account_id}:{kind}/{name}"
@@ -146,7 +150,7 @@ class Runtime:
         self.conflict_on_concurrent_start = False
         self.caller_arn = DEFAULT_CALLER_ARN
         self.clock_offset = 0.0
-        self.aws = Neighbours()  # S3, Secrets Manager, Lambda (aws/neighbours.py)
+        self.aws = Neighbours(self.now)  # S3, Secrets Manager, Lambda, EventBridge, Glue (aws/neighbours.py)
         # entities tests added: scope (None: every account and region) -> connector type -> name -> entity
         self.added_entities: Dict[Optional[Tuple[str, str]], Dict[str, Dict[str, Entity]]] = {}
         self._reset_ids()
@@ -174,6 +178,7 @@ class Runtime:
             self.data.reset()
             self.aws.s3_embedded.clear()
             self.aws.secrets_embedded.clear()
+            self.aws.glue_embedded.clear()
             self.clock_offset = 0.0
             self.added_entities.clear()
             self._reset_ids()
@@ -199,6 +204,7 @@ class Runtime:
                     setattr(self, name, value)
             self.aws.s3_embedded.replace_contents(other.aws.s3_embedded.contents())
             self.aws.secrets_embedded.take(other.aws.secrets_embedded)
+            self.aws.glue_embedded.take(other.aws.glue_embedded)
 
     # -- state -----------------------------------------------------------------------------
     def state(self, region: str, account_id: str) -> RegionState:

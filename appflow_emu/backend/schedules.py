@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from appflow_emu.backend import runs, schedule_expressions
+from appflow_emu.backend import notifications, runs, schedule_expressions
 from appflow_emu.backend.resources import Flow
 from appflow_emu.backend.runtime import RegionState, Runtime
 
@@ -40,7 +40,9 @@ def _anchor(flow: Flow, props: Dict[str, Any]) -> float:
 
 
 def catch_up(runtime: Runtime, state: RegionState, now: float) -> None:
-    """Run every tick of every active schedule in this region that the clock has passed."""
+    """Run every tick of every active schedule in this region that the clock has passed (and report
+    the event-triggered flows' five-minute intervals the clock has passed)."""
+    notifications.flush_event_reports(runtime, state, now)
     if not state.scheduled:
         return
     for name in sorted(state.scheduled):
@@ -92,3 +94,4 @@ def _scheduled_run(runtime: Runtime, state: RegionState, flow: Flow, props: Dict
                 f"The flow was deactivated after {flow.consecutive_failures} consecutive failed runs"
             )
             deactivate(state, flow)
+            notifications.flow_deactivated(runtime, state, flow, flow.status_message, tick)

@@ -171,6 +171,9 @@ def _region_doc(state: RegionState, not_kept: List[Doc]) -> Doc:
                      for name, (key, due) in state.next_due.items()],
         "faults": faults,
         "rejected_credentials": sorted(state.rejected_credentials),
+        "notifications": [dict(n) for n in state.notifications],
+        "event_windows": [{"flow": name, "start": start, "count": count}
+                          for name, (start, count) in sorted(state.event_windows.items())],
         "client_tokens": [{"operation": op, "token": token, "at": at, "digest": digest,
                            "answer": encode_value(dict(answer), "answer")}
                           for (op, token), (at, digest, answer) in state.client_tokens.items()],
@@ -191,6 +194,8 @@ def _region_from(doc: Doc) -> RegionState:
     state.faults = {f["flow"]: FlowFaults(failures=list(f.get("failures", ())), polls=f.get("polls"))
                     for f in doc.get("faults", ())}
     state.rejected_credentials = set(doc.get("rejected_credentials", ()))
+    state.notifications = [dict(n) for n in doc.get("notifications", ())]
+    state.event_windows = {w["flow"]: (w["start"], w["count"]) for w in doc.get("event_windows", ())}
     state.client_tokens = {(t["operation"], t["token"]): (t["at"], t["digest"], decode_value(t["answer"], "answer"))
                            for t in doc.get("client_tokens", ())}
     unknown = [name for name in state.scheduled if name not in state.flows]
@@ -278,6 +283,7 @@ def snapshot(runtime: Runtime) -> Doc:
                      "delivered": delivered},
             "objects": objects,
             "secrets": runtime.aws.secrets_embedded.export(),
+            "glue": runtime.aws.glue_embedded.export(),
             "not_kept": not_kept,
         }
 
@@ -381,6 +387,10 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
         raise InvalidStateError(f"the state document cannot be restored: {type(e).__name__}: {e}") from None
     # Secret values are held by the process that saved them: elsewhere the secrets come back empty.
     missing = fresh.aws.secrets_embedded.replace(doc.get("secrets", []))
+    try:
+        fresh.aws.glue_embedded.replace(doc.get("glue", []))
+    except (TypeError, ValueError, KeyError) as e:
+        raise InvalidStateError(f"the state document's Glue Data Catalog cannot be restored: {e}") from None
     not_kept = list(doc["not_kept"])
     for arn in missing:
         account_id, region = secret_region(arn)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, List, Optional
 
+from appflow_emu.aws.glue import EXPORT_SCHEMA as GLUE_EXPORT_SCHEMA
+
 FORMAT = "appflow_emu/state"
 VERSION = 1
 
@@ -50,7 +52,8 @@ _EXECUTION = {
         "execution_id": _ID, "status": _ID, "started_at": _TIME, "last_updated_at": _TIME,
         "result": _OBJECT, "data_pull_start": _OPT_TIME, "data_pull_end": _OPT_TIME, "trigger": _ID,
         "polls_left": {"type": "integer", "minimum": 0}, "final_status": _OPT_TEXT,
-        "final_result": {"type": ["object", "null"]},
+        "final_result": {"type": ["object", "null"]}, "records_written": {"type": "integer", "minimum": 0},
+        "catalog_details": {"type": ["array", "null"], "items": _OBJECT},
     },
     "additionalProperties": False,
 }
@@ -118,6 +121,10 @@ _REGION_STATE = {
             "properties": {"flow": _ID, "failures": {"type": "array", "items": {"type": "string"}},
                            "polls": {"type": ["integer", "null"], "minimum": 0}}}},
         "rejected_credentials": {"type": "array", "items": _ID},
+        "notifications": {"type": "array", "items": _OBJECT},
+        "event_windows": {"type": "array", "items": {
+            "type": "object", "required": ["flow", "start", "count"], "additionalProperties": False,
+            "properties": {"flow": _ID, "start": _TIME, "count": {"type": "integer", "minimum": 0}}}},
         "client_tokens": {"type": "array", "items": {
             "type": "object", "required": ["operation", "token", "at", "digest", "answer"],
             "additionalProperties": False,
@@ -224,6 +231,8 @@ SCHEMA: Dict[str, Any] = {
         # buckets are moto's to keep).
         "objects": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": {
             "type": "object", "additionalProperties": {"type": "string", "contentEncoding": "base64"}}}]},
+        # The embedded Glue Data Catalog (aws/glue.py, EmbeddedGlue.export)
+        "glue": GLUE_EXPORT_SCHEMA,
         # The embedded Secrets Manager's secrets (connector profile credentials): never their values,
         # only a reference this process resolves (aws/secrets.py, VAULT).
         "secrets": {"type": "array", "items": {

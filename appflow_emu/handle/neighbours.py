@@ -1,13 +1,13 @@
 """The handle's verbs for AppFlow's AWS neighbours (a part of :class:`appflow_emu.Emulator`): where
-S3, Secrets Manager and Lambda are (endpoints), S3 objects, and the Lambda functions that answer
-custom connectors' ARNs."""
+S3, Secrets Manager, Lambda, EventBridge and Glue are (endpoints), S3 objects, the Glue Data Catalog,
+and the Lambda functions that answer custom connectors' ARNs."""
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from appflow_emu.aws.lambdas import Function, FunctionRegistry, HandlerFunction, ModuleFunction
 from appflow_emu.aws.s3 import ObjectStore
-from appflow_emu.backend.runtime import Runtime
+from appflow_emu.backend.runtime import DEFAULT_REGION, Runtime, current_account_id
 from appflow_emu.handle.arguments import endpoint_arg, optional_text_arg, text_arg
 from appflow_emu.model.errors import NotFoundError, listing
 
@@ -44,6 +44,17 @@ class NeighbourVerbs:
     @s3_endpoint.setter
     def s3_endpoint(self, value: Optional[str]) -> None:
         self._runtime.aws.endpoints["s3"] = endpoint_arg("s3_endpoint", value)
+
+    @property
+    def events_endpoint(self) -> Optional[str]:
+        """The URL of the EventBridge AppFlow's flow notifications go to (server mode), or None:
+        ``aws_endpoint``'s, else moto's while ``mock_aws`` is active, else only
+        ``emu.notifications()``."""
+        return self._runtime.aws.endpoint("events")
+
+    @events_endpoint.setter
+    def events_endpoint(self, value: Optional[str]) -> None:
+        self._runtime.aws.endpoints["events"] = endpoint_arg("events_endpoint", value)
 
     @property
     def lambda_endpoint(self) -> Optional[str]:
@@ -85,6 +96,31 @@ class NeighbourVerbs:
     def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
         """The bucket's keys under ``prefix``, sorted."""
         return list(self._bucket(bucket).list(bucket, prefix))
+
+    # -- the Glue Data Catalog -----------------------------------------------------------------------
+    def _glue(self, region: Optional[str], account_id: Optional[str]) -> Any:
+        return self._runtime.aws.glue(optional_text_arg("account_id", account_id) or current_account_id(),
+                                      optional_text_arg("region", region) or DEFAULT_REGION)
+
+    def create_glue_database(self, name: str, *, region: Optional[str] = None,
+                             account_id: Optional[str] = None) -> None:
+        """Create a database in the Glue Data Catalog (of ``region``, default us-east-1, and the account),
+        for flows whose ``metadataCatalogConfig`` names it: the emulator's own catalog, moto's while
+        ``mock_aws`` is active, the one at ``aws_endpoint`` in server mode. Nothing if it exists."""
+        self._glue(region, account_id).create_database(text_arg("name", name))
+
+    def glue_tables(self, database: Optional[str] = None, *, region: Optional[str] = None,
+                    account_id: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The Glue Data Catalog's tables (of every database, or ``database``), as Glue's GetTables
+        gives them, each with its ``Partitions`` as GetPartitions gives them: what flows with a
+        ``metadataCatalogConfig`` registered."""
+        catalog = self._glue(region, account_id)
+        if database is not None and not catalog.database_exists(text_arg("database", database)):
+            raise NotFoundError(f"no Glue database named {database!r}; databases: {listing(catalog.databases())}")
+        tables = catalog.tables(database)
+        for table in tables:
+            table["Partitions"] = catalog.partitions(table["DatabaseName"], table["Name"])
+        return tables
 
     # -- Lambda ------------------------------------------------------------------------------------
     def register_lambda(self, function: str, handler: Optional[Handler], *, region: Optional[str] = None,

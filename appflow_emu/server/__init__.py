@@ -45,8 +45,8 @@ class AppFlowServer:
     ``state``: a file in the snapshot format, loaded at start if it exists and saved (atomically)
     at stop. ``account_id``: the account requests act in (default ``MOTO_ACCOUNT_ID`` or
     123456789012). ``aws_endpoint``: where AppFlow's neighbours are (S3, Secrets Manager, Lambda:
-    a ``moto_server`` or LocalStack); ``s3_endpoint`` and ``lambda_endpoint`` override it for one
-    service; by default the embedded stand-ins, which the control API exposes. ``lambdas``:
+    a ``moto_server`` or LocalStack; EventBridge and Glue too); ``s3_endpoint``, ``lambda_endpoint``
+    and ``events_endpoint`` override it for one service; by default the embedded stand-ins, which the control API exposes. ``lambdas``:
     ``{function ARN or name: "package.module:attribute"}``, the custom connectors' Lambda functions
     run in this process (``emu.register_lambda``)."""
 
@@ -54,7 +54,7 @@ class AppFlowServer:
                  state: Optional[Union[str, "os.PathLike[str]"]] = None, account_id: Optional[str] = None,
                  emulator: Optional[Emulator] = None, s3_endpoint: Optional[str] = None,
                  aws_endpoint: Optional[str] = None, lambda_endpoint: Optional[str] = None,
-                 lambdas: Optional[Mapping[str, str]] = None) -> None:
+                 lambdas: Optional[Mapping[str, str]] = None, events_endpoint: Optional[str] = None) -> None:
         self.host = host
         self.port = port
         self.state = os.fspath(state) if state is not None else None
@@ -66,6 +66,8 @@ class AppFlowServer:
             self.emulator.s3_endpoint = s3_endpoint
         if lambda_endpoint is not None:
             self.emulator.lambda_endpoint = lambda_endpoint
+        if events_endpoint is not None:
+            self.emulator.events_endpoint = events_endpoint
         for function, handler in (lambdas or {}).items():
             self.emulator.register_lambda(function, handler)
         self._server: Any = None

@@ -28,8 +28,10 @@ VERBS = (
     "reset", "snapshot", "restore", "add_source_records", "source_records", "add_entity", "create_bucket",
     "put_object", "get_object", "list_objects", "destination_records", "warehouse_rows", "events",
     "lookout_records", "fail_next_execution", "set_in_progress_polls", "invalidate_credentials", "advance",
-    "tick", "now", "set_quota", "register_lambda",
+    "tick", "now", "set_quota", "register_lambda", "notifications", "create_glue_database", "glue_tables",
 )
+# Verbs that only read, which also answer GET with their arguments as query parameters.
+READ_VERBS = ("notifications",)
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -56,6 +58,13 @@ class ControlAPI:
             return _json({"appflow_emu": __version__})
         if verb not in VERBS:
             return _error("NotFoundError", f"no control verb {verb!r}; verbs: health, version, {', '.join(VERBS)}", 404)
+        if request.method == "GET" and verb in READ_VERBS:
+            try:
+                return _json({"result": self._call(verb, dict(request.args.items()))})
+            except NotFoundError as e:
+                return _error("NotFoundError", str(e.args[0]) if e.args else str(e), 404)
+            except (TypeError, ValueError) as e:
+                return _error(type(e).__name__, str(e), 400)
         if request.method != "POST":
             return _error("MethodNotAllowed", f"{verb} takes POST with a JSON object of its arguments", 405)
         try:

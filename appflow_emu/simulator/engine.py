@@ -29,10 +29,11 @@ def _guarded(compiled: Any, records: Iterable[Record], failures: List[str]) -> I
 class Outcome:
     """How a run ended: its status, its ``executionResult``, and what it delivered."""
 
-    def __init__(self, status: str, result: Dict[str, Any], delivered: Any) -> None:
+    def __init__(self, status: str, result: Dict[str, Any], delivered: Any, written: Optional[SinkResult] = None) -> None:
         self.status = status
         self.result = result
         self.delivered = delivered
+        self.written = written  # the destination's account of the run (None when nothing was written)
 
 
 def run(plan: RunPlan) -> Outcome:
@@ -56,7 +57,7 @@ def run(plan: RunPlan) -> Outcome:
                 "executionMessage": _clean(failure.message),
             },
         }
-        return Outcome("Error", result, _delivered(partial, plan) if partial is not None else [])
+        return Outcome("Error", result, _delivered(partial, plan) if partial is not None else [], partial)
     failures = written.put_failures + len(task_failures)
     result = {
         "bytesProcessed": tally.bytes_read,
@@ -70,8 +71,8 @@ def run(plan: RunPlan) -> Outcome:
             "executionMessage": _clean(f"{failures} records failed to be processed. First failure: {messages[0]}"
                                        if messages else f"{failures} records failed to be written."),
         }
-        return Outcome("Error", result, _delivered(written, plan))
-    return Outcome("Successful", result, _delivered(written, plan))
+        return Outcome("Error", result, _delivered(written, plan), written)
+    return Outcome("Successful", result, _delivered(written, plan), written)
 
 
 class DeliveredObjects:

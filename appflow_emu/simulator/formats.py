@@ -446,6 +446,26 @@ def read_parquet(body: bytes) -> List[Record]:
     return list(pq.read_table(io.BytesIO(body)).to_pylist())
 
 
+# [guess] Hive (Glue) column types of Arrow types; anything else is a string
+_HIVE_TYPES = {"int8": "tinyint", "int16": "smallint", "int32": "int", "int64": "bigint", "uint8": "smallint",
+               "uint16": "int", "uint32": "bigint", "uint64": "bigint", "float": "float", "double": "double",
+               "bool": "boolean", "string": "string", "large_string": "string", "date32[day]": "date",
+               "binary": "binary"}
+
+
+def parquet_column_types(body: bytes) -> Dict[str, str]:
+    """A Parquet file's columns and their Hive types (pyarrow, the optional extra), in file order."""
+    _require_pyarrow()
+    import pyarrow.parquet as pq  # an optional dependency, present: checked just above
+
+    schema = pq.read_schema(io.BytesIO(body))
+    out: Dict[str, str] = {}
+    for field in schema:
+        arrow = str(field.type)
+        out[field.name] = "timestamp" if arrow.startswith("timestamp") else _HIVE_TYPES.get(arrow, "string")
+    return out
+
+
 class ParquetWriter(FileWriter):
     """Columns inferred by pyarrow from the values (``preserve_types``), else every value a string.
     A column whose values pyarrow cannot unify (e.g. ints and strings) is written as strings;

@@ -143,13 +143,14 @@ class _OpenFile:
 class S3Sink(Sink):
     """Files in ``bucketName``:
 
-    ``{bucketPrefix}/{flowName}/[schemaVersion_N/][time folders/][Field=value/...][executionId/]{name}``
+    ``{bucketPrefix}/{flowName}/[schemaVersion_N/][time folders/][executionId/][Field=value/...]{name}``
+    [doc: the user guide's example tree, ``example-flow/schemaVersion_1/<executionId>/Account Rating=Warm/``]
 
     - time folders (prefixType PATH or PATH_AND_FILENAME, with prefixFormat): the run's UTC start
       time, ``2024`` / ``2024/06`` / ``2024/06/01`` / ``2024/06/01/13`` / ``2024/06/01/13/05``;
     - ``schemaVersion_N`` when pathPrefixHierarchy holds SCHEMA_VERSION;
     - the execution id folder unless pathPrefixHierarchy is given without EXECUTION_ID;
-    - ``Field=value`` folders for the flow's partition keys;
+    - ``Field=value`` folders for the flow's partition keys, below the execution id folder;
     - file names: ``part-00000``, ``part-00001``... in the execution id folder; outside it, and
       with prefixType FILENAME or PATH_AND_FILENAME, ``{executionId}[-{time}]-00000`` where time is
       ``2024-06-01T13:05`` cut to prefixFormat. No extension.
@@ -246,9 +247,9 @@ class S3Sink(Sink):
                     values = ""
                 handle = open_files.get(values)
                 if handle is None:
-                    folder_parts = [base] + [f"{k}={v}" for k, v in zip(keys, values.split("/"))]
-                    if self.execution_folder:
-                        folder_parts.append(plan.execution_id)
+                    # [doc: "Partitioning and aggregating"] .../<executionId>/<field>=<value>/
+                    folder_parts = [base] + ([plan.execution_id] if self.execution_folder else [])
+                    folder_parts += [f"{k}={v}" for k, v in zip(keys, values.split("/"))]
                     index = next_index.get(values, 0)
                     next_index[values] = index + 1
                     handle = open_files[values] = _OpenFile(

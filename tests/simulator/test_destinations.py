@@ -242,9 +242,10 @@ def test_s3_time_folders_with_hierarchy_and_partitions(client, appflow_mock):
         "prefixType": "PATH", "prefixFormat": "DAY", "pathPrefixHierarchy": ["SCHEMA_VERSION", "EXECUTION_ID"]}),
         tasks=map_all() + [partition("region")])
     eid, day = rec["executionId"], _started(rec).strftime("%Y/%m/%d")
+    # [doc] the user guide's tree: .../schemaVersion_2/2022/11/10/<executionId>/Industry=Apparel/
     assert appflow_mock.list_objects("out-bucket") == [
-        f"exports/all/schemaVersion_1/{day}/region=eu/{eid}/part-00000",
-        f"exports/all/schemaVersion_1/{day}/region=us/{eid}/part-00000",
+        f"exports/all/schemaVersion_1/{day}/{eid}/region=eu/part-00000",
+        f"exports/all/schemaVersion_1/{day}/{eid}/region=us/part-00000",
     ]
 
 
@@ -255,9 +256,9 @@ def test_s3_partition_keys_make_field_value_folders(client, appflow_mock):
     eid = rec["executionId"]
     keys = appflow_mock.list_objects("out-bucket")
     assert keys == [
-        f"exports/part/region=eu/active=null/{eid}/part-00000",
-        f"exports/part/region=eu/active=true/{eid}/part-00000",
-        f"exports/part/region=us/active=false/{eid}/part-00000",
+        f"exports/part/{eid}/region=eu/active=null/part-00000",
+        f"exports/part/{eid}/region=eu/active=true/part-00000",
+        f"exports/part/{eid}/region=us/active=false/part-00000",
     ]
     assert lines(appflow_mock.get_object("out-bucket", keys[0])) == [ROWS[2]]
     total = sum(len(appflow_mock.get_object("out-bucket", k)) for k in keys)
@@ -286,7 +287,7 @@ def test_s3_single_file_per_partition(client, appflow_mock):
               tasks=map_all() + [partition("region")])
     eid = rec["executionId"]
     keys = appflow_mock.list_objects("out-bucket")
-    assert keys == [f"exports/agg-one/region=eu/{eid}/part-00000", f"exports/agg-one/region=us/{eid}/part-00000"]
+    assert keys == [f"exports/agg-one/{eid}/region=eu/part-00000", f"exports/agg-one/{eid}/region=us/part-00000"]
     assert [len(list(formats.read_csv(appflow_mock.get_object("out-bucket", k)))) for k in keys] == [1250, 1250]
 
 

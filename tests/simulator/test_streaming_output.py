@@ -115,7 +115,7 @@ def test_single_file_per_partition_bytes(client, appflow_mock, file_type, expect
     seed_json(appflow_mock, ROWS)
     record = run(client, "parts", single_file(file_type), map_all() + [partition("region")])
     eid = record["executionId"]
-    assert objects(appflow_mock) == {f"exports/parts/region={region}/{eid}/part-00000": body
+    assert objects(appflow_mock) == {f"exports/parts/{eid}/region={region}/part-00000": body
                                      for region, body in expected.items()}
     assert record["executionResult"]["bytesWritten"] == sum(len(b) for b in expected.values())
 
@@ -155,7 +155,7 @@ def test_target_file_size_with_partitions_keeps_each_folder_whole(client, appflo
     seed_json(appflow_mock, ROWS)
     record = run(client, "both", single_file("CSV", target_mb=1), map_all() + [partition("region")])
     eid = record["executionId"]
-    assert objects(appflow_mock) == {f"exports/both/region={region}/{eid}/part-00000": body
+    assert objects(appflow_mock) == {f"exports/both/{eid}/region={region}/part-00000": body
                                      for region, body in CSV_BY_REGION.items()}
 
 

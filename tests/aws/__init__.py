@@ -1,0 +1,1 @@
+"""Tests of the aws/ ports against moto and a moto_server."""
