@@ -9,6 +9,20 @@ os.environ["APPFLOW_EMU_STRICT"] = "1"
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """The URL of a moto server (``ThreadedMotoServer`` on a free port), one per test module: what
+    ``serve --aws-endpoint`` and the endpoint variants of the neighbours talk to."""
+    server_mod = pytest.importorskip("moto.server")
+    server = server_mod.ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def client(appflow_mock):
     """An AppFlow client inside an active mock (the plugin's appflow_mock fixture). The buckets the

@@ -3,8 +3,9 @@ partitions (the emulator's own catalog, moto's Glue while mock_aws is active), r
 execution record and describe_flow, and is refused where AWS refuses it."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import boto3
 import pytest
@@ -24,6 +25,19 @@ CATALOG = {"glueDataCatalog": {"roleArn": "arn:aws:iam::123456789012:role/appflo
 def s3_out(file_type: str = "CSV", **fmt: Any) -> Dict[str, Any]:
     return {"connectorType": "S3", "destinationConnectorProperties": {"S3": {
         "bucketName": "out-bucket", "bucketPrefix": "exports", "s3OutputFormatConfig": {"fileType": file_type, **fmt}}}}
+
+
+@contextmanager
+def moto_with_a_source(monkeypatch) -> Iterator[None]:
+    """moto's mock_aws with the source bucket's one CSV file and an empty output bucket."""
+    moto = pytest.importorskip("moto")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="in-bucket")
+        s3.create_bucket(Bucket="out-bucket")
+        s3.put_object(Bucket="in-bucket", Key="data/a.csv", Body=b"id,name\n1,a\n")
+        yield
 
 
 def by_name(tables: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -118,13 +132,7 @@ def test_create_flow_refuses_a_catalog_it_cannot_use(client, appflow_mock):
 
 
 def test_a_database_gone_since_fails_the_registration_not_the_run(appflow_mock, monkeypatch):
-    moto = pytest.importorskip("moto")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with moto.mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="in-bucket")
-        s3.create_bucket(Bucket="out-bucket")
-        s3.put_object(Bucket="in-bucket", Key="data/a.csv", Body=b"id,name\n1,a\n")
+    with moto_with_a_source(monkeypatch):
         glue = boto3.client("glue", region_name="us-east-1")
         glue.create_database(DatabaseInput={"Name": "lake"})
         client = boto3.client("appflow", region_name="us-east-1")
@@ -149,13 +157,7 @@ def test_the_verbs_are_loud(appflow_mock):
 
 
 def test_with_moto_the_tables_are_in_moto_glue(appflow_mock, monkeypatch):
-    moto = pytest.importorskip("moto")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with moto.mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="in-bucket")
-        s3.create_bucket(Bucket="out-bucket")
-        s3.put_object(Bucket="in-bucket", Key="data/a.csv", Body=b"id,name\n1,a\n")
+    with moto_with_a_source(monkeypatch):
         glue = boto3.client("glue", region_name="us-east-1")
         client = boto3.client("appflow", region_name="us-east-1")
         expect_error(client.create_flow, "ValidationException", 400,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import boto3
 import pytest
@@ -172,18 +172,6 @@ def test_a_failed_call_or_a_failure_count_raises_events_unavailable(monkeypatch:
     stub.answer = {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]}
     bus.put([envelope(1)])
     bus.put([])
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def test_endpoint_events_puts_on_a_moto_server(moto_endpoint: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -265,18 +265,6 @@ def test_concurrent_partitions_are_all_created_once() -> None:
     assert errors == []
     assert sum(created) == 50 + 8 * 50
     assert len(catalog.partitions("db", "t")) == 50 + 8 * 50
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def test_endpoint_glue_answers_like_the_embedded_one(moto_endpoint: str) -> None:

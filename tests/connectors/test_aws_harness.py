@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict
 
 import boto3
 import pytest
@@ -54,18 +54,6 @@ def test_the_harness_passes_in_process(way: str) -> None:
     done = harness("-m", "tests.connectors.harness.run_harness", way, env=clean_env())
     assert done.returncode == 0, done.stdout + done.stderr
     assert "harness: 6 test cases, 0 failed, 0 errors, 0 skipped: PASSED" in done.stdout
-
-
-@pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
-    server = moto_server.ThreadedMotoServer(port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def test_the_harness_passes_against_serve_with_environment_variables_only(moto_endpoint: str) -> None:
