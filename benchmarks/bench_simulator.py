@@ -128,8 +128,9 @@ def check_output(emu: Any, client: Any, name: str, execution_id: str, n: int, ex
     keys = [k for k in emu.list_objects("bench-out", f"out/{name}/") if execution_id in k]
     produced = {}
     for key in keys:
-        folder = key.split("/")[2]
-        produced[folder.split("=", 1)[1] if partition else ""] = emu.get_object("bench-out", key)
+        # out/{flow}/{executionId}/[Field=value/]file
+        folders = [part for part in key.split("/")[:-1] if "=" in part]
+        produced[folders[0].split("=", 1)[1] if partition else ""] = emu.get_object("bench-out", key)
     assert produced == expected, (sorted(produced), sorted(expected))
     assert record["executionResult"]["bytesWritten"] == sum(len(b) for b in expected.values())
 
