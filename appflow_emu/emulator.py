@@ -31,7 +31,7 @@ from typing import (
 )
 
 from appflow_emu.backend import snapshots
-from appflow_emu.backend.notifications import DETAIL_TYPES, matching
+from appflow_emu.backend.notifications import DETAIL_TYPES, deliver, matching
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.backend.runs import run_event_flows
 from appflow_emu.backend.runtime import (
@@ -316,6 +316,7 @@ class Emulator(NeighbourVerbs):
         for state in states:
             with state.lock:
                 run_event_flows(self._runtime, state, ct, entity, seeded, rows, now)
+            deliver(self._runtime, state)
 
     def _check_fields(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
         known = self._runtime.entities(connector_type, scope[:2] if scope is not None else None).get(entity)
@@ -545,6 +546,7 @@ class Emulator(NeighbourVerbs):
         for state in self._runtime.region_states():
             with state.lock:
                 catch_up(self._runtime, state, now)
+            deliver(self._runtime, state)
 
     def __repr__(self) -> str:
         return f"<appflow_emu.Emulator seed={self.seed} states={sorted(self._runtime.states)}>"

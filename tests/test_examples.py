@@ -33,13 +33,14 @@ EXPECTED: Dict[str, int] = {
     "test_custom_connector.py": 2,
     "test_custom_connector_sdk.py": 2,
     "test_airflow_style_waiter.py": 5,
+    "test_event_driven_pipeline.py": 2,
 }
 
 
 def _missing_requirement(name: str) -> str:
     """Why the installed environment cannot run this example ('' when it can): tox's botocore120
     env has neither moto (moto 5 needs a newer botocore) nor RegisterConnector in its model."""
-    if name == "test_s3_to_s3_with_moto.py" and importlib.util.find_spec("moto") is None:
+    if name in ("test_s3_to_s3_with_moto.py", "test_event_driven_pipeline.py") and importlib.util.find_spec("moto") is None:
         return "moto is not installed"
     if name in ("test_custom_connector.py", "test_custom_connector_sdk.py") and not has_operation("RegisterConnector"):
         return "the installed botocore's AppFlow model has no RegisterConnector"
@@ -84,7 +85,7 @@ def example_results(tmp_path_factory):
     return results, output
 
 
-def test_the_examples_directory_holds_the_eight_examples():
+def test_the_examples_directory_holds_the_nine_examples():
     assert sorted(p.name for p in EXAMPLES.iterdir() if p.name != "__pycache__" and not p.name.startswith(".")) == sorted([*EXPECTED, "README.md"])
 
 

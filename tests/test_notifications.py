@@ -51,10 +51,23 @@ def test_an_on_demand_run_publishes_its_start_and_end(client, appflow_mock):
     for event in (start, end):
         assert (event["version"], event["source"], event["account"], event["region"]) == (
             "0", "aws.appflow", "123456789012", "us-east-1")
-        assert event["time"] == started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # whole seconds, rounded to the nearest (real events: end-time 12:55:32.049 -> 32Z, 20.871 -> 21Z)
+        assert event["time"] == (started + timedelta(milliseconds=500)).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert re.fullmatch(r"[0-9a-f]{32}", event["resources"][0]) and len(event["resources"]) == 1
         assert all(isinstance(v, str) for v in event["detail"].values())
     assert start["id"] != end["id"]
+
+
+@pytest.mark.parametrize("at, time", [("12:55:32.049", "12:55:32Z"), ("12:55:12.917", "12:55:13Z"),
+                                       ("12:55:20.500", "12:55:21Z"), ("23:59:59.871", "00:00:00Z")])
+def test_the_envelope_time_is_the_report_time_to_the_nearest_second(client, appflow_mock, at, time):
+    seeded(appflow_mock)
+    client.create_flow(**flow_request("rounded"))
+    with freeze_time(f"2023-08-29T{at}Z"):
+        client.start_flow(flowName="rounded")
+    day = "2023-08-30" if time == "00:00:00Z" else "2023-08-29"
+    assert [n["time"] for n in appflow_mock.notifications("rounded")] == [f"{day}T{time}"] * 2
+    assert details(appflow_mock, END, "rounded")[0]["end-time"] == f"2023-08-29T{at}Z[UTC]"
 
 
 def test_counts_failures_and_the_error_of_a_failed_run(client, appflow_mock):

@@ -38,7 +38,10 @@ class EventBus(Protocol):
     """The slice of EventBridge AppFlow needs: putting events on one account and region's default
     bus. ``envelopes`` are events as a rule's target receives them."""
 
-    def put(self, envelopes: Sequence[Mapping[str, Any]]) -> None: ...  # EventsUnavailable on failure
+    def put(self, envelopes: Sequence[Mapping[str, Any]]) -> List[Optional[str]]:
+        """The ``id`` EventBridge gave each event (None where it said none); EventsUnavailable on
+        failure."""
+        ...
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -79,17 +82,22 @@ class MotoEvents:
     def _client(self) -> Any:
         return moto.client("events", self.account_id, self.region, self.endpoint_url)
 
-    def put(self, envelopes: Sequence[Mapping[str, Any]]) -> None:
-        """Put every envelope, :data:`MAX_ENTRIES` per call. Entries EventBridge refuses do not stop
-        the others (PutEvents is not atomic): once all are sent, the first refusal raises. A failed
-        call (an error answer, the endpoint unreachable) raises at once."""
+    def put(self, envelopes: Sequence[Mapping[str, Any]]) -> List[Optional[str]]:
+        """Put every envelope, :data:`MAX_ENTRIES` per call, and return the ``id`` EventBridge gave
+        each (the one its rules' targets receive). Entries EventBridge refuses do not stop the
+        others (PutEvents is not atomic): once all are sent, the first refusal raises. A failed call
+        (an error answer, the endpoint unreachable) raises at once."""
         entries = [put_events_entry(envelope) for envelope in envelopes]
         refused: List[Dict[str, Any]] = []
+        ids: List[Optional[str]] = []
         for start in range(0, len(entries), MAX_ENTRIES):
+            batch = entries[start:start + MAX_ENTRIES]
             try:
-                answer = self._client.put_events(Entries=entries[start:start + MAX_ENTRIES])
+                answer = self._client.put_events(Entries=batch)
             except (ClientError, BotoCoreError) as e:
                 raise EventsUnavailable(f"PutEvents failed: {e}") from e
+            given = [entry.get("EventId") for entry in answer.get("Entries", ())]
+            ids.extend((given + [None] * len(batch))[:len(batch)])
             if answer.get("FailedEntryCount"):
                 refused.extend(e for e in answer.get("Entries", ()) if e.get("ErrorCode"))
                 if not refused:  # a count without the entries that failed
@@ -99,6 +107,7 @@ class MotoEvents:
             raise EventsUnavailable(
                 f"PutEvents refused {len(refused)} of {len(entries)} events, the first with "
                 f"{first.get('ErrorCode')}: {first.get('ErrorMessage')}")
+        return ids
 
     def __repr__(self) -> str:
         where = f" {self.endpoint_url}" if self.endpoint_url else ""

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import sys
 import uuid
 import warnings
 from typing import Any, Dict, List, Mapping, Optional
@@ -45,6 +47,7 @@ EVENT_REPORT_INTERVAL = 300  # [doc] every five minutes
 # matches "Execution Failed")
 RUN_STATUS = {"Successful": "Execution Successful", "Error": "Execution Failed", "Canceled": "Execution Canceled"}
 TRIGGER_TYPE = {"OnDemand": "ONDEMAND", "Scheduled": "SCHEDULED", "Event": "EVENT"}  # [seen] ONDEMAND; [guess] others
+_LIBRARIES = ("appflow_emu", "botocore", "boto3")  # frames a warning looks past, to the user's code
 _IDS = uuid.UUID("6f1c2a4e-9a7d-4f57-8c42-7b2f0d1e5a3c")  # namespace of the notifications' event ids
 
 
@@ -55,8 +58,10 @@ def appflow_time(t: float) -> str:
 
 
 def event_time(t: float) -> str:
-    """[seen] The envelope's ``time``: whole seconds, ``2023-08-29T12:55:32Z``."""
-    return dt.datetime.fromtimestamp(int(t), tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """[seen] The envelope's ``time``: whole seconds, ``2023-08-29T12:55:32Z``, the report's time
+    rounded to the nearest second (``end-time`` 12:55:32.049 → 32Z, 12:55:12.917 → 13Z,
+    20.871 → 21Z in the three real events)."""
+    return dt.datetime.fromtimestamp(math.floor(t + 0.5), tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def flow_resource(flow: Flow) -> str:
@@ -121,14 +126,49 @@ def publish(runtime: Runtime, state: RegionState, detail_type: str, detail: Dict
         "detail": detail,
     }
     state.notifications.append(envelope)
-    bus = runtime.aws.events(state.account_id, state.region)
-    if bus is not None:
-        try:
-            bus.put([envelope])
-        except EventsUnavailable as e:
-            warnings.warn(f"appflow_emu: the {detail_type} of flow {detail.get('flow-name')} could not be put on "
-                          f"EventBridge ({e}); it is in emu.notifications()", UserWarning, stacklevel=2)
+    state.outbox.append(envelope)
     return envelope
+
+
+def deliver(runtime: Runtime, state: RegionState) -> None:
+    """Put the notifications published since the last delivery on the EventBridge that answers (if
+    any). Called once the operation that published them has committed and released the region's
+    lock (``intercept/dispatch.py``, the handle's verbs that start runs): a put never holds the lock,
+    and a failed put, a warning, cannot undo or interrupt the run. Deliveries of one region are
+    serialised, so the bus gets the notifications in the order they were published."""
+    if not state.outbox:
+        return
+    with state.delivery_lock:
+        with state.lock:
+            envelopes, state.outbox = state.outbox, []
+        if not envelopes:
+            return
+        bus = runtime.aws.events(state.account_id, state.region)
+        if bus is None:
+            return
+        try:
+            ids = bus.put(envelopes)
+        except EventsUnavailable as e:
+            kinds = ", ".join(sorted({f"{n['detail-type']} of flow {n['detail'].get('flow-name')}" for n in envelopes}))
+            warnings.warn(f"appflow_emu: {len(envelopes)} flow notification(s) ({kinds}) could not be put on "
+                          f"EventBridge ({e}); they are in emu.notifications()", UserWarning,
+                          stacklevel=_caller_level())
+            return
+        with state.lock:  # EventBridge gives each event its own id: the one the rules' targets receive
+            for envelope, event_id in zip(envelopes, ids):
+                if event_id:
+                    envelope["id"] = event_id
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside appflow_emu, botocore and
+    boto3: the user's call."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARIES:
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def run_started(runtime: Runtime, state: RegionState, flow: Flow, execution: Execution) -> None:

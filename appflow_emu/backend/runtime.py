@@ -97,6 +97,9 @@ class RegionState:
         # and the open five-minute interval of each event-triggered flow: name -> (start, triggers)
         self.notifications: List[Dict[str, Any]] = []
         self.event_windows: Dict[str, Tuple[float, int]] = {}
+        # notifications published but not yet put on EventBridge: delivered once the lock is released
+        self.outbox: List[Dict[str, Any]] = []
+        self.delivery_lock = threading.Lock()
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:appflow:{self.region}:{self.account_id}:{kind}/{name}"

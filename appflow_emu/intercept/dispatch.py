@@ -11,7 +11,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from appflow_emu.backend import HANDLERS
 from appflow_emu.backend.handlers import PartlyEncoded, encode_answer, encode_json
-from appflow_emu.backend.runtime import Call, Runtime
+from appflow_emu.backend.notifications import deliver
+from appflow_emu.backend.runtime import Call, RegionState, Runtime
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.model.errors import AppFlowError, EmulatorError
 from appflow_emu.model.operation_specs import OperationSpec, spec
@@ -122,7 +123,11 @@ def handle(
     ``prune``: drop response members the installed model lacks (handlers answer in the newest
     model's shape; see model/prune.py). A caller whose client parses the answer with the installed
     model may skip it: botocore's parser reads only the members the model has, so what the user
-    gets is the same either way. Strict mode always prunes, then checks."""
+    gets is the same either way. Strict mode always prunes, then checks.
+
+    The flow notifications the operation published are put on EventBridge after the region's lock
+    is released (``backend/notifications.deliver``)."""
+    state: Optional[RegionState] = None
     try:
         try:
             params = _loads(body.decode("utf-8")) if body and body != b"{}" else {}
@@ -162,7 +167,7 @@ def handle(
                 raise EmulatorError(f"appflow_emu produced an invalid {op.name} response: {where}")
         out = b"" if op.empty_body else encode_answer(result).encode()
     except AppFlowError as exc:
-        return error_response(runtime, exc.code, exc.message)
+        answer = error_response(runtime, exc.code, exc.message)
     except EmulatorError:
         raise
     except Exception as exc:
@@ -170,4 +175,8 @@ def handle(
             f"appflow_emu failed while handling {op.name}: {type(exc).__name__}: {exc} "
             "(this is a bug in appflow_emu, not an AppFlow answer; please report it)"
         ) from exc
-    return op.success_status, _headers(runtime.new_request_id(), out), out
+    else:
+        answer = op.success_status, _headers(runtime.new_request_id(), out), out
+    if state is not None and state.outbox:
+        deliver(runtime, state)
+    return answer
