@@ -13,6 +13,7 @@ import pytest
 from freezegun import freeze_time
 
 from appflow_emu import NotFoundError, mock_appflow
+from tests.conftest import requires_member, requires_operation
 from tests.helpers import flow_request, profile_request, projection_tasks, salesforce_source
 
 END = "AppFlow End Flow Run Report"
@@ -110,6 +111,7 @@ def test_a_run_kept_in_progress_ends_when_its_polls_are_used_up(client, appflow_
         assert appflow_mock.notifications(detail_type=END)[0]["time"] == "2024-06-01T12:01:30Z"
 
 
+@requires_operation("CancelFlowExecutions")
 def test_a_canceled_run_ends_canceled(client, appflow_mock):
     client.create_flow(**flow_request("canceled"))
     appflow_mock.set_in_progress_polls("canceled", 5)
@@ -138,6 +140,7 @@ def test_scheduled_runs_publish_with_their_own_times_and_window(client, appflow_
     assert "incremental-transfer-time-range" in starts[0]
 
 
+@requires_member("ScheduledTriggerProperties", "flowErrorDeactivationThreshold")
 def test_a_schedule_deactivated_after_failures_says_why(client, appflow_mock):
     with freeze_time(NOON) as frozen:
         request = flow_request("fragile", trigger="Scheduled", schedule="rate(1hours)")
