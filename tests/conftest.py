@@ -8,6 +8,16 @@ import pytest
 os.environ["APPFLOW_EMU_STRICT"] = "1"
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    # Property tests generate the same examples on every run and every machine: a failure CI sees is
+    # one anyone reproduces, and a green run is not luck (a test's own @settings keep these).
+    _hypothesis_settings.register_profile("appflow_emu", derandomize=True, database=None)
+    _hypothesis_settings.load_profile("appflow_emu")
+
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
