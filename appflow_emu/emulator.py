@@ -120,7 +120,7 @@ class Emulator(NeighbourVerbs):
             "in_progress_polls", in_progress_polls))
         self._responder = BotocoreResponder(self._runtime)
         # GetSecretValue of the connector profile secrets the emulator keeps itself
-        self._secrets_responder = SecretsResponder(self._runtime.aws.secrets_embedded, self._runtime.new_request_id)
+        self._secrets_responder = SecretsResponder(self._runtime.aws, self._runtime.new_request_id)
 
     def _close(self) -> None:
         """The mock or server stopped: release what the neighbours hold (code extracted from

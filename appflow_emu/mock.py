@@ -66,6 +66,15 @@ class _Running:
 
 
 _RUNNING = _Running()
+_EMULATOR: List[Any] = []  # the Emulator class, imported on the first start
+
+
+def _emulator_class() -> Any:
+    if not _EMULATOR:
+        from appflow_emu.emulator import Emulator  # lazily: keeps `import appflow_emu` cheap
+
+        _EMULATOR.append(Emulator)
+    return _EMULATOR[0]
 
 
 def get_emulator() -> Optional["Emulator"]:
@@ -98,10 +107,8 @@ class MockAppFlow:
                 assert self._emulator is not None
                 return self._emulator
             if not running.started:
-                from appflow_emu.emulator import Emulator  # lazily: keeps `import appflow_emu` cheap
-
                 options = {**DEFAULTS, **self._asked}
-                emulator = Emulator(**{k: v for k, v in options.items() if k != "state"})
+                emulator = _emulator_class()(**{k: v for k, v in options.items() if k != "state"})
                 if options["state"] is not None:
                     # Before anything is activated: a file that cannot be loaded leaves no mock running.
                     options["state"] = os.path.abspath(options["state"])

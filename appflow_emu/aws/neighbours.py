@@ -32,16 +32,43 @@ SERVICES = ("aws", "s3", "lambda", "events")  # the endpoint settings: every ser
 
 
 class Neighbours:
-    """S3, Secrets Manager and Lambda as this emulator sees them (see the module docstring)."""
+    """S3, Secrets Manager, Lambda, EventBridge and Glue as this emulator sees them (see the module
+    docstring). The embedded stand-ins are made on first use: a mock started and stopped without
+    calls (a test's fixture) never pays for them."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.s3_embedded = EmbeddedStore()
-        self.secrets_embedded = EmbeddedSecrets()
-        self.glue_embedded = EmbeddedGlue(clock)
+        self._clock = clock
+        self._s3: Optional[EmbeddedStore] = None
+        self._secrets: Optional[EmbeddedSecrets] = None
+        self._glue: Optional[EmbeddedGlue] = None
         self.functions = FunctionRegistry()
         self.endpoints: Dict[str, Optional[str]] = dict.fromkeys(SERVICES)
         self._lock = threading.Lock()
         self._zips: Dict[Tuple[str, str], ZipFunction] = {}  # (function ARN, code digest) -> function
+
+    @property
+    def s3_embedded(self) -> EmbeddedStore:
+        if self._s3 is None:
+            with self._lock:
+                if self._s3 is None:
+                    self._s3 = EmbeddedStore()
+        return self._s3
+
+    @property
+    def secrets_embedded(self) -> EmbeddedSecrets:
+        if self._secrets is None:
+            with self._lock:
+                if self._secrets is None:
+                    self._secrets = EmbeddedSecrets()
+        return self._secrets
+
+    @property
+    def glue_embedded(self) -> EmbeddedGlue:
+        if self._glue is None:
+            with self._lock:
+                if self._glue is None:
+                    self._glue = EmbeddedGlue(self._clock)
+        return self._glue
 
     def endpoint(self, service: str) -> Optional[str]:
         """The endpoint URL ``service`` is reached at (its own, else the general one), or None."""

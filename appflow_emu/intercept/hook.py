@@ -71,11 +71,26 @@ class _Installed:
     default_session: Any = None  # the boto3 default session registered on
 
 
+class _Botocore:
+    """botocore's pieces the hook touches, imported on the first mock start (importing appflow_emu
+    does not import botocore) and kept: a mock start and stop in every test must stay cheap."""
+
+    handlers: Any = None  # botocore.handlers
+    base_client: Any = None  # botocore.client.BaseClient
+
+    @classmethod
+    def load(cls) -> None:
+        if cls.base_client is None:
+            from botocore import handlers
+            from botocore.client import BaseClient
+
+            cls.handlers, cls.base_client = handlers, BaseClient
+
+
 def install() -> None:
     """Register for sessions created from now on, and on boto3's default session if it exists."""
-    from botocore import handlers as botocore_handlers
-
-    builtin = botocore_handlers.BUILTIN_HANDLERS
+    _Botocore.load()
+    builtin = _Botocore.handlers.BUILTIN_HANDLERS
     if _Installed.builtin is not builtin:  # once per list (a scan of ~200 handlers)
         for spec in (_SPEC, _SECRETS_SPEC):
             if spec not in builtin:
@@ -165,8 +180,8 @@ def _make_api_call(self: Any, operation_name: str, api_params: Dict[str, Any]) -
 def patch_clients() -> None:
     """Make every botocore client, whenever created, reach the hook (called when a mock starts)."""
     global _original_make_api_call
-    from botocore.client import BaseClient
-
+    _Botocore.load()
+    BaseClient = _Botocore.base_client
     with _patch_lock:
         current = BaseClient.__dict__.get("_make_api_call")
         if current is _make_api_call or current is None:
@@ -177,8 +192,8 @@ def patch_clients() -> None:
 
 def unpatch_clients() -> None:
     """Undo :func:`patch_clients` (called when the last mock stops)."""
-    from botocore.client import BaseClient
-
+    _Botocore.load()
+    BaseClient = _Botocore.base_client
     with _patch_lock:
         if BaseClient.__dict__.get("_make_api_call") is _make_api_call and _original_make_api_call is not None:
             BaseClient._make_api_call = _original_make_api_call  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from botocore.awsrequest import AWSResponse
 
-from appflow_emu.aws.secrets import EmbeddedSecrets
+from appflow_emu.aws.neighbours import Neighbours
 from appflow_emu.intercept.botocore_call import Answering
 
 DEFAULT_URL = "https://secretsmanager.amazonaws.com/"
@@ -24,9 +24,9 @@ VERSION_STAGES = ["AWSCURRENT"]
 class SecretsResponder(Answering):
     """What the hook asks about each ``GetSecretValue`` call while an emulator is active."""
 
-    def __init__(self, secrets: EmbeddedSecrets, request_ids: Any) -> None:
+    def __init__(self, neighbours: Neighbours, request_ids: Any) -> None:
         super().__init__("json")
-        self.secrets = secrets
+        self.neighbours = neighbours  # its embedded Secrets Manager holds the secrets answered here
         self.request_ids = request_ids
 
     def __call__(self, model: Any, params: Dict[str, Any], context: Any,
@@ -38,7 +38,7 @@ class SecretsResponder(Answering):
         secret_id = request.get("SecretId") if isinstance(request, dict) else None
         if not isinstance(secret_id, str):
             return None
-        found = self.secrets.find(secret_id)
+        found = self.neighbours.secrets_embedded.find(secret_id)
         if found is None:
             return None  # not ours: Secrets Manager (or moto) answers
         value = found.value.reveal()
