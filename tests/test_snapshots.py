@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -461,8 +462,14 @@ def _paths(value: Any, path: tuple = ()) -> List[tuple]:
     return out
 
 
-_REPLACEMENTS = st.sampled_from([None, True, False, 0, 1, -1, 1.0, 1.5, "", "x", "123456789012", [], {}, [1], {"a": 1},
-                                 {"$emu": "decimal", "value": "1"}])
+# A fresh copy per draw: sampled_from hands out the same objects, and a later step may add to a list
+# or dict put in the document, which would change the samples themselves, and with them what later
+# examples generate from the same choices (hypothesis: "FlakyStrategyDefinition: Inconsistent data
+# generation").
+_SAMPLES = [None, True, False, 0, 1, -1, 1.0, 1.5, "", "x", "123456789012", [], {}, [1], {"a": 1},
+            {"$emu": "decimal", "value": "1"}]
+_PRISTINE = json.dumps(_SAMPLES)
+_REPLACEMENTS = st.sampled_from(_SAMPLES).map(copy.deepcopy)
 
 
 @pytest.fixture(scope="module")
@@ -496,3 +503,4 @@ def test_the_compiled_check_and_jsonschema_agree(good_document: Dict[str, Any], 
         else:
             parent.append(data.draw(_REPLACEMENTS))
     assert is_valid(doc) == jsonschema.Draft7Validator(SCHEMA).is_valid(doc)
+    assert json.dumps(_SAMPLES) == _PRISTINE  # what the next examples draw from is unchanged
