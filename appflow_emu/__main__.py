@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import boto3
 import botocore
@@ -12,6 +13,7 @@ import botocore
 from appflow_emu.aws.lambdas import HANDLER_SPEC
 from appflow_emu.backend import HANDLERS
 from appflow_emu.mock import mock_appflow
+from appflow_emu.model.errors import InvalidStateError
 from appflow_emu.model.jsonschema import operation_schema
 from appflow_emu.model.service import operation_model, operation_names, service_model
 
@@ -37,7 +39,9 @@ def demo() -> int:
         say(f"   credentials are stored behind {profile['credentialsArn']} and never returned")
         say("2. create_flow 'tickets-to-s3' (Zendesk tickets -> S3 CSV, on demand)")
         fields = ["id", "subject", "status"]
-        tasks = [{"sourceFields": fields, "connectorOperator": {"Zendesk": "PROJECTION"}, "taskType": "Filter"}]
+        # Any: boto3-stubs type create_flow's tasks as TypedDicts, which a list built up here is not.
+        tasks: List[Any] = [{"sourceFields": fields, "connectorOperator": {"Zendesk": "PROJECTION"},
+                             "taskType": "Filter"}]
         tasks += [{"sourceFields": [f], "connectorOperator": {"Zendesk": "NO_OP"}, "destinationField": f,
                    "taskType": "Map"} for f in fields]
         flow = client.create_flow(
@@ -111,6 +115,26 @@ def schema(operation: str, output: bool) -> int:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PROG = "python -m appflow_emu"
+
+
+def start_error(message: str) -> int:
+    """What ``serve`` does when it cannot start: one line on stderr, exit status 2, as argparse
+    does for a bad argument (no traceback)."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def state_folder_problem(state: Optional[str]) -> Optional[str]:
+    """Why ``--state`` could not be saved at shutdown (its folder missing or not writable), else None."""
+    if state is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(state))
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist: the state could not be saved there"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable: the state could not be saved there"
+    return None
 
 
 def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str],
@@ -126,13 +150,27 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
     if host not in LOOPBACK:
         print(f"appflow_emu: warning: listening on {host}, not only on this machine: anyone who can reach "
               "it can drive the emulator (and its task definitions run as Python code here)", file=sys.stderr)
-    server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id,
-                           s3_endpoint=s3_endpoint, aws_endpoint=aws_endpoint, lambda_endpoint=lambda_endpoint,
-                           lambdas=lambdas, events_endpoint=events_endpoint)
+    problem = state_folder_problem(state)
+    if problem is not None:
+        return start_error(f"argument --state: {problem}")
+    try:
+        server = AppFlowServer(host=host, port=port, seed=seed, state=state, account_id=account_id,
+                               s3_endpoint=s3_endpoint, aws_endpoint=aws_endpoint, lambda_endpoint=lambda_endpoint,
+                               lambdas=lambdas, events_endpoint=events_endpoint)
+    except (ValueError, TypeError) as e:  # the handle refused a setting: a --lambda function name, say
+        return start_error(str(e))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    server.start()
+    try:
+        server.start()
+    except InvalidStateError as e:
+        return start_error(f"argument --state: {e}")
+    except UnicodeDecodeError as e:
+        return start_error(f"argument --state: {state} is not a JSON state document: {e}")
+    except OSError as e:  # the state file unreadable, or the port taken
+        what = f"argument --state: cannot read {state}" if e.filename else f"cannot listen on {host}:{port}"
+        return start_error(f"{what}: {e.strerror or e}")
     print(f"appflow_emu listening on {server.url}", flush=True)
     while not stop.wait(0.5):
         pass
@@ -141,7 +179,7 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m appflow_emu")
+    parser = argparse.ArgumentParser(prog=PROG)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run a flow end to end against the emulator")
     sub.add_parser("coverage", help="print the operation coverage table for the installed botocore")

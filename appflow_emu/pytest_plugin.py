@@ -67,7 +67,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def marker_options(request: pytest.FixtureRequest) -> Dict[str, Any]:
     """The ``mock_appflow`` options the closest ``appflow`` marker asks for (a relative ``state``
-    resolved against the rootdir)."""
+    resolved against the rootdir; one that names no file fails the test, naming the rootdir)."""
     mark = request.node.get_closest_marker(MARKER)
     if mark is None:
         return {}
@@ -76,8 +76,14 @@ def marker_options(request: pytest.FixtureRequest) -> Dict[str, Any]:
         pytest.fail(f"@pytest.mark.{MARKER}: " + "; ".join(problems), pytrace=False)
     options = dict(mark.kwargs)
     state = options.get("state")
-    if state is not None and not os.path.isabs(os.fspath(state)):
-        options["state"] = Path(request.config.rootpath) / os.fspath(state)
+    if isinstance(state, (str, os.PathLike)) and not os.path.isabs(os.fspath(state)):
+        rootdir = Path(request.config.rootpath)
+        options["state"] = rootdir / os.fspath(state)
+        if not options["state"].exists():
+            pytest.fail(f"@pytest.mark.{MARKER}(state={os.fspath(state)!r}): there is no {options['state']}: a "
+                        f"relative state path is resolved against the rootdir, {rootdir} (pytest's rootdir, "
+                        "not the test's folder); give a path relative to it, or an absolute one",
+                        pytrace=False)
     return options
 
 
@@ -98,11 +104,14 @@ def appflow_mock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def appflow_server() -> Iterator[Any]:
+def appflow_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """An :class:`appflow_emu.server.AppFlowServer` on a free loopback port, in a thread, stopped
     after the test: ``appflow_server.url`` for ``endpoint_url``, ``appflow_server.emulator`` the
-    handle. Needs the ``[server]`` extra."""
+    handle. Needs the ``[server]`` extra. Fake credentials (when none are set) as ``appflow_mock``
+    gives them: boto3 signs its requests to the server."""
     from appflow_emu.server import AppFlowServer  # only tests that ask for it pay for the server
 
+    for name, value in credentials_to_provide().items():
+        monkeypatch.setenv(name, value)
     with AppFlowServer(port=0) as server:
         yield server

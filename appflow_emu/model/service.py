@@ -31,9 +31,14 @@ def operation_model(name: str) -> OperationModel:
 
 
 # [doc] Errors of the AWS wire protocol itself, answered before an operation is known (AWS
-# "Common Errors"; the status of an oversized body is [guess]). They are not in the model.
+# "Common Errors"; the status of an oversized body is [guess]; InvalidSignatureException answers a
+# signature scoped to a region the endpoint does not serve, dispatch.region_refused, or to another
+# service; IncompleteSignatureException an Authorization header that is not SigV4, http_wire). They are
+# not in the model.
 PROTOCOL_ERRORS: Dict[str, int] = {
     "MissingAuthenticationTokenException": 403,
+    "InvalidSignatureException": 403,
+    "IncompleteSignatureException": 403,
     "SerializationException": 400,
     "UnknownOperationException": 404,
     "RequestEntityTooLargeException": 413,

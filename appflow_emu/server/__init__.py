@@ -86,12 +86,14 @@ class AppFlowServer:
             return self
         if self.state is not None and os.path.exists(self.state):
             self.emulator.load(self.state)
+        # waitress refuses a body over its own limit itself (a plain-text 413): 4 x MAX_BODY, so that
+        # the application sees and answers (one JSON 413, server/wsgi.py) every body just over MAX_BODY.
+        self._server = create_server(ServerApp(self.emulator, self.account_id), host=self.host, port=self.port,
+                                     threads=THREADS, ident="appflow_emu", clear_untrusted_proxy_headers=True,
+                                     max_request_body_size=4 * MAX_BODY)  # raises OSError: the port is taken
         # A custom connector served here reads its profile's secret with GetSecretValue: the secrets
         # this emulator keeps itself are answered in this process (intercept/hook.py).
         hook.add_secrets(self.emulator._secrets_responder)
-        self._server = create_server(ServerApp(self.emulator, self.account_id), host=self.host, port=self.port,
-                                     threads=THREADS, ident="appflow_emu", clear_untrusted_proxy_headers=True,
-                                     max_request_body_size=4 * MAX_BODY)  # beyond: waitress refuses; below: AWS-shaped 413
         self._stopping.clear()
         self._thread = threading.Thread(target=self._serve, args=(self._server,), name="appflow_emu server",
                                         daemon=True)

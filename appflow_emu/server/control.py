@@ -49,7 +49,8 @@ class ControlAPI:
         self.extra: Dict[str, Callable[[Request], Response]] = {}  # more pages (server/page.py)
         self.extra.update(page_routes(emulator, CONTROL_PREFIX))  # the state page and its JSON
 
-    def dispatch(self, request: Request, verb: str) -> Response:
+    def dispatch(self, request: Request, verb: str, body: bytes) -> Response:
+        """``body``: the request's, read (and held to the size limit) by the server (server/wsgi.py)."""
         if verb in self.extra:
             return self.extra[verb](request)
         if verb == "health":
@@ -68,8 +69,7 @@ class ControlAPI:
         if request.method != "POST":
             return _error("MethodNotAllowed", f"{verb} takes POST with a JSON object of its arguments", 405)
         try:
-            raw = request.get_data(cache=False)
-            kwargs = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+            kwargs = json.loads(body.decode("utf-8")) if body.strip() else {}
         except ValueError as e:
             return _error("SerializationException", f"the body is not JSON: {e}", 400)
         if not isinstance(kwargs, dict):

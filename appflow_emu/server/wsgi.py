@@ -4,7 +4,7 @@ per AppFlow operation: requests go to the emulator's ``HttpResponder`` (``interc
 the same dispatch as the in-process hook."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Optional
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
@@ -33,21 +33,26 @@ class ServerApp:
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         path = _raw_path(environ)
-        if path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX):
-            response = self.control.dispatch(request, path[len(CONTROL_PREFIX):])
+        body = self._body(request)
+        if body is None:  # one limit and one answer on every path, AppFlow's and the control API's
+            response = _response(*self.wire.too_large())
+        elif path == CONTROL_PREFIX.rstrip("/") or path.startswith(CONTROL_PREFIX):
+            response = self.control.dispatch(request, path[len(CONTROL_PREFIX):], body)
         else:
-            response = self._appflow(request, path)
+            status, headers, out = self.wire(request.method, path, request.args.to_dict(flat=False),
+                                             request.headers, body)
+            response = _response(status, headers, out)
         return response(environ, start_response)
 
-    def _appflow(self, request: Request, path: str) -> Response:
+    @staticmethod
+    def _body(request: Request) -> Optional[bytes]:
+        """The request body, or None when it is over ``MAX_BODY`` bytes (a declared length over it
+        is not read; waitress refuses far larger ones itself, server/__init__.py)."""
         length = request.content_length
         if length is not None and length > MAX_BODY:
-            status, headers, out = self.wire.too_large()  # not read
-            return _response(status, headers, out)
+            return None
         body = request.stream.read(MAX_BODY + 1)
-        status, headers, out = self.wire(request.method, path, request.args.to_dict(flat=False),
-                                         request.headers, body)
-        return _response(status, headers, out)
+        return None if len(body) > MAX_BODY else body
 
 
 def _response(status: int, headers: dict, body: bytes) -> Response:
