@@ -21,6 +21,7 @@ from typing import (
     Any,
     Callable,
     Dict,
+    FrozenSet,
     Iterable,
     List,
     Mapping,
@@ -33,7 +34,6 @@ from typing import (
 from appflow_emu.backend import snapshots
 from appflow_emu.backend.notifications import DETAIL_TYPES, deliver, matching
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
-from appflow_emu.backend.runs import run_event_flows
 from appflow_emu.backend.runtime import (
     DEFAULT_QUOTAS,
     DEFAULT_REGION,
@@ -44,14 +44,20 @@ from appflow_emu.backend.runtime import (
     profile_scope,
 )
 from appflow_emu.backend.schedules import catch_up
-from appflow_emu.catalog.connectors import normalize_connector_type
-from appflow_emu.catalog.entities import Entity, FieldSpec, fields_from_user
-from appflow_emu.handle.arguments import count_arg, records_arg, text_arg, where
+from appflow_emu.handle.arguments import (
+    StrictAttributes,
+    count_arg,
+    renamed,
+    text_arg,
+    where,
+)
 from appflow_emu.handle.neighbours import NeighbourVerbs
+from appflow_emu.handle.source_data import SourceDataVerbs
 from appflow_emu.intercept.botocore_call import BotocoreResponder
 from appflow_emu.intercept.http_wire import HttpResponder
 from appflow_emu.intercept.secrets_call import SecretsResponder
-from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, listing
+from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, counted, listing
+from appflow_emu.model.regions import region_names
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
 from appflow_emu.simulator.sinks import WarehouseSink, sink_for
@@ -60,10 +66,15 @@ Record = Dict[str, Any]
 RecordPredicate = Callable[[Record], Any]
 
 
-class RegionView:
+class RegionView(StrictAttributes):
     """What one account holds in one region, read-only: ``flows``, ``connector_profiles`` and
     ``registered_connectors`` are live mappings from name to the emulator's record of it
-    (credentials are never part of it)."""
+    (credentials are never part of it). Setting any attribute, or reading one it does not have, is
+    an AttributeError naming the closest member."""
+
+    __slots__ = ("_state",)
+    _what = "a RegionView"
+    _read_only_note = " A RegionView only reads: change resources through boto3."
 
     def __init__(self, state: RegionState) -> None:
         self._state = state
@@ -90,11 +101,11 @@ class RegionView:
 
     def __repr__(self) -> str:
         s = self._state
-        return (f"<RegionState {s.account_id}/{s.region}: {len(s.profiles)} profiles, "
-                f"{len(s.flows)} flows, {len(s.registrations)} registered connectors>")
+        return (f"<RegionState {s.account_id}/{s.region}: {counted(len(s.profiles), 'profile')}, "
+                f"{counted(len(s.flows), 'flow')}, {counted(len(s.registrations), 'registered connector')}>")
 
 
-class Emulator(NeighbourVerbs):
+class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
     """The handle a mock yields (``with mock_appflow() as emu``, the ``appflow_mock`` fixture).
 
     State, read-only: ``state(region, account_id)``, ``states()``; ``reset()``; ``seed``, ``strict``.
@@ -109,9 +120,15 @@ class Emulator(NeighbourVerbs):
     Neighbours: ``aws_endpoint``, ``s3_endpoint``, ``lambda_endpoint``, ``events_endpoint``; the Glue
     Data Catalog: ``create_glue_database``, ``glue_tables``.
     Clock: ``now``, ``advance``, ``tick``. Quotas: ``set_quota``. Identity: ``caller_arn``.
+    Regions beyond those where AppFlow exists: ``extra_regions``.
     Saved state: ``snapshot``, ``restore``, ``save``, ``load``.
-    See docs/user-guide.md and docs/simulator.md.
+    Setting an attribute that is not one of its settings, or reading one it does not have, is an
+    AttributeError naming the closest one. See docs/user-guide.md and docs/simulator.md.
     """
+
+    __slots__ = ("_runtime", "_responder", "_secrets_responder")
+    _what = "the handle (Emulator)"
+    _read_only_note = " seed and strict are chosen when the mock starts: mock_appflow(seed=..., strict=...)."
 
     def __init__(self, seed: int = 0, strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
         if strict is None:
@@ -168,6 +185,17 @@ class Emulator(NeighbourVerbs):
     @conflict_on_concurrent_start.setter
     def conflict_on_concurrent_start(self, value: bool) -> None:
         self._runtime.conflict_on_concurrent_start = bool(value)
+
+    @property
+    def extra_regions(self) -> FrozenSet[str]:
+        """Regions where AppFlow answers although the installed botocore lists no AppFlow endpoint
+        there (a region newer than your botocore, say): ``emu.extra_regions = ["us-east-9"]``.
+        Elsewhere a client gets botocore's ``EndpointConnectionError``, as from AWS."""
+        return self._runtime.extra_regions
+
+    @extra_regions.setter
+    def extra_regions(self, value: Iterable[str]) -> None:
+        self._runtime.extra_regions = region_names(value, "extra_regions")
 
     def set_quota(self, name: str, value: int) -> None:
         """Lower (or raise) a quota in every account and region: ``flows``,
@@ -292,95 +320,9 @@ class Emulator(NeighbourVerbs):
                              "or (without both) from every account and region")
         return None, self._runtime.region_states()
 
-    # -- source data -------------------------------------------------------------------------
-    def add_source_records(self, connector_type: str, entity: str, records: Iterable[Mapping[str, Any]],
-                           profile: Optional[str] = None, check_fields: bool = True, *,
-                           region: Optional[str] = None, account_id: Optional[str] = None) -> None:
-        """Seed records a SaaS source entity returns; active Event-triggered flows on it run.
-
-        Without ``profile``/``region`` the records are the SaaS's own, seen from every account and
-        region; with ``region=`` (and ``account_id=``), from that account and region only; with
-        ``profile=``, through that connector profile only. When the entity is known (catalogued,
-        or added with ``add_entity``) every record's fields must be among its fields (else
-        ValueError, nothing seeded); ``check_fields=False`` skips that. Entities the catalog does
-        not list are accepted (SaaS applications have custom objects)."""
-        ct = normalize_connector_type(text_arg("connector_type", connector_type))
-        entity = text_arg("entity", entity)
-        rows = records_arg(records)
-        scope, states = self._data_scope(ct, profile, region, account_id)
-        if check_fields:
-            self._check_fields(ct, entity, rows, scope)
-        self._runtime.data.seed(ct, entity, rows, scope)
-        seeded = self._runtime.data.dataset(ct, entity, scope)
-        now = self._runtime.now()
-        for state in states:
-            with state.lock:
-                run_event_flows(self._runtime, state, ct, entity, seeded, rows, now)
-            deliver(self._runtime, state)
-
-    def _check_fields(self, connector_type: str, entity: str, records: List[Record], scope: Optional[Scope]) -> None:
-        known = self._runtime.entities(connector_type, scope[:2] if scope is not None else None).get(entity)
-        if known is None:
-            return
-        allowed = known.field_names
-        for n, record in enumerate(records):
-            if not allowed.issuperset(record):
-                unknown = sorted(str(k) for k in record if k not in allowed)
-                raise ValueError(
-                    f"record {n} for {connector_type} entity {entity!r} has field(s) {', '.join(map(repr, unknown))} "
-                    f"that the entity does not have (its fields: {', '.join(sorted(allowed))}). Add them with "
-                    f"emu.add_entity({connector_type!r}, {entity!r}, fields=...), or pass check_fields=False."
-                )
-
-    def source_records(self, connector_type: str, entity: str, profile: Optional[str] = None, *,
-                       region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
-        """The entity's current records, as a source reading with these arguments sees them
-        (after any SaaS destination wrote)."""
-        ct = normalize_connector_type(text_arg("connector_type", connector_type))
-        scope, _ = self._data_scope(ct, profile, region, account_id)
-        data = self._runtime.data
-        with data.lock:
-            return [dict(r) for r in data.dataset(ct, text_arg("entity", entity), scope)]
-
-    def add_entity(self, connector_type: str, entity: str, fields: Union[Iterable[FieldSpec], Mapping[str, str]],
-                   group: Optional[str] = None, label: Optional[str] = None, parent: Optional[str] = None, *,
-                   region: Optional[str] = None, account_id: Optional[str] = None) -> None:
-        """Add an entity to a SaaS connector's catalog, or replace a catalogued one (its fields,
-        and its group/label/parent when given). ``fields``: a list of names (string fields) or of
-        dicts ``{"name": "Amount", "type": "double", "primary_key": False, "timestamp": False,
-        "read_only": False, "values": [...], "label": ..., "nullable": True}`` (``identifier``,
-        ``fieldType``, ``isPrimaryKey``... are accepted too), or a ``{name: type}`` dict.
-        ``parent`` makes it a nested entity, listed with ``entitiesPath=parent`` (name it
-        ``parent/child`` as AppFlow does). Seen in every account and region, or with ``region=``
-        (and ``account_id=``) in that one only; ``reset()`` forgets it."""
-        ct = normalize_connector_type(text_arg("connector_type", connector_type))
-        if ct in ("S3", "CustomConnector"):
-            raise ValueError(f"{ct} entities are not catalogued: "
-                             + ("put objects in the bucket instead" if ct == "S3"
-                                else "they come from the custom connector's implementation"))
-        if not isinstance(entity, str) or not entity or any(c.isspace() for c in entity):
-            raise ValueError(f"entity name {entity!r} must be non-empty without whitespace")
-        if account_id is not None and region is None:
-            raise ValueError("account_id= needs region=: an entity is added for one account and region, "
-                             "or (without both) for every account and region")
-        scope = (account_id or current_account_id(), region) if region is not None else None
-        specs = fields_from_user(fields)
-        runtime = self._runtime
-        with runtime.lock:
-            known = runtime.entities(ct, scope)
-            old = known.get(entity)
-            default_group = next(iter(known.values())).group if known else "Objects"
-            runtime.added_entities.setdefault(scope, {}).setdefault(ct, {})[entity] = Entity(
-                name=entity,
-                label=label or (old.label if old else entity),
-                group=group or (old.group if old else default_group),
-                fields=specs,
-                parent=parent if parent is not None else (old.parent if old else None),
-                nested=old.nested if old else False,
-            )
-
     # -- delivered results -----------------------------------------------------------------------
-    def destination_records(self, flow_name: str, execution_id: Optional[str] = None,
+    @renamed(flow_name="flow")
+    def destination_records(self, flow: str, execution_id: Optional[str] = None,
                             region: Optional[str] = None, account_id: Optional[str] = None) -> List[Record]:
         """The records a run of the flow delivered, whatever the destination (the newest run when
         no id is given; ``[]`` before any run). S3 records are read back from the objects."""
@@ -391,15 +333,15 @@ class Emulator(NeighbourVerbs):
                 ran = {f for (a, r, f) in data.delivered if (a, r) == (state.account_id, state.region)}
             return ran | set(state.flows.view().keys())
 
-        state = self._resolve("flow", flow_name, region, account_id, names)
+        state = self._resolve("flow", flow, region, account_id, names)
         with data.lock:
-            runs = dict(data.delivered.get((state.account_id, state.region, flow_name)) or {})
+            runs = dict(data.delivered.get((state.account_id, state.region, flow)) or {})
         if execution_id is None:
             if not runs:
                 return []
             execution_id = next(reversed(list(runs)))
         if execution_id not in runs:
-            raise NotFoundError(f"flow {flow_name!r} has no execution {execution_id!r}; "
+            raise NotFoundError(f"flow {flow!r} has no execution {execution_id!r}; "
                                 f"its executions: {listing(runs)}")
         delivered: Any = runs[execution_id]
         if hasattr(delivered, "records"):  # an S3-like destination: read its objects back

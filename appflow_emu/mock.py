@@ -78,7 +78,8 @@ def _emulator_class() -> Any:
 
 
 def get_emulator() -> Optional["Emulator"]:
-    """The active mock's handle (for code under ``@mock_appflow``), or None."""
+    """The active mock's handle (for code under ``@mock_appflow``); None when no mock is active
+    (outside any ``mock_appflow``), so check it before use."""
     return _RUNNING.emulator
 
 
@@ -186,31 +187,57 @@ class MockAppFlow:
         return f"<mock_appflow seed={self.seed}{state} started={self in _RUNNING.started}>"
 
 
-@overload
-def mock_appflow(func: F) -> F: ...
+class _MockAppFlowFunction:
+    """``mock_appflow``: called, it makes a :class:`MockAppFlow` (see :meth:`__call__`); used bare as
+    a context manager (``with mock_appflow as emu:``) it is ``with mock_appflow() as emu:``."""
 
+    def __init__(self) -> None:
+        self._entered: List[MockAppFlow] = []  # the mocks entered bare, innermost last
+        self.__doc__ = type(self).__call__.__doc__  # help(mock_appflow) shows the options
+        self.__wrapped__ = self.__call__  # inspect.signature(mock_appflow) is __call__'s
 
-@overload
-def mock_appflow(func: None = None, *, seed: Optional[int] = None, strict: Optional[bool] = None,
+    @overload
+    def __call__(self, func: F) -> F: ...
+
+    @overload
+    def __call__(self, func: None = None, *, seed: Optional[int] = None, strict: Optional[bool] = None,
                  in_progress_polls: Optional[int] = None, state: Optional[StatePath] = None) -> MockAppFlow: ...
 
-
-def mock_appflow(func: Optional[Callable[..., Any]] = None, *, seed: Optional[int] = None,
+    def __call__(self, func: Optional[Callable[..., Any]] = None, *, seed: Optional[int] = None,
                  strict: Optional[bool] = None, in_progress_polls: Optional[int] = None,
                  state: Optional[StatePath] = None) -> Any:
-    """Emulate Amazon AppFlow: ``@mock_appflow``, ``@mock_appflow(seed=7)``,
-    ``with mock_appflow() as emu``, or ``m = mock_appflow(); m.start(); ...; m.stop()``.
+        """Emulate Amazon AppFlow: ``@mock_appflow``, ``@mock_appflow(seed=7)``,
+        ``with mock_appflow() as emu`` (or ``with mock_appflow as emu``), or
+        ``m = mock_appflow(); m.start(); ...; m.stop()``.
 
-    Options (each left to the running mock, or to its default, when not given): ``seed`` (ids,
-    default 0), ``strict`` (check every response against the model; default from
-    ``APPFLOW_EMU_STRICT``), ``in_progress_polls`` (describe polls an on-demand run stays
-    InProgress, default 0), ``state`` (a ``str`` or ``os.PathLike`` naming a file written by
-    ``emu.save``: the emulator starts from it, through ``emu.load``, with the file's seed and
-    ``in_progress_polls`` unless ``in_progress_polls`` is given; default: empty)."""
-    mock = MockAppFlow(seed=seed, strict=strict, in_progress_polls=in_progress_polls, state=state)
-    if func is None:
-        return mock
-    return mock(func)
+        Options (each left to the running mock, or to its default, when not given): ``seed`` (ids,
+        default 0), ``strict`` (check every response against the model; default from
+        ``APPFLOW_EMU_STRICT``), ``in_progress_polls`` (describe polls an on-demand run stays
+        InProgress, default 0), ``state`` (a ``str`` or ``os.PathLike`` naming a file written by
+        ``emu.save``: the emulator starts from it, through ``emu.load``, with the file's seed and
+        ``in_progress_polls`` unless ``in_progress_polls`` is given; default: empty)."""
+        mock = MockAppFlow(seed=seed, strict=strict, in_progress_polls=in_progress_polls, state=state)
+        if func is None:
+            return mock
+        return mock(func)
+
+    def __enter__(self) -> "Emulator":
+        mock = MockAppFlow()
+        emulator = mock.__enter__()
+        with _RUNNING.lock:
+            self._entered.append(mock)
+        return emulator
+
+    def __exit__(self, *exc: Any) -> None:
+        with _RUNNING.lock:
+            mock = self._entered.pop()
+        mock.__exit__(*exc)
+
+    def __repr__(self) -> str:
+        return "<function mock_appflow>"
+
+
+mock_appflow = _MockAppFlowFunction()
 
 
 def _state_path(state: Any) -> str:

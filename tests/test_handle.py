@@ -22,8 +22,8 @@ EAST, WEST = "us-east-1", "eu-west-1"
 ACCOUNT, OTHER_ACCOUNT = "123456789012", "111122223333"
 
 VERBS = {
-    "seed", "strict", "caller_arn", "in_progress_polls", "conflict_on_concurrent_start", "set_quota", "state",
-    "states", "reset", "add_source_records", "source_records", "add_entity", "create_bucket", "put_object",
+    "seed", "strict", "caller_arn", "in_progress_polls", "conflict_on_concurrent_start", "extra_regions",
+    "set_quota", "state", "states", "reset", "add_source_records", "source_records", "add_entity", "create_bucket", "put_object",
     "get_object", "list_objects", "destination_records", "warehouse_rows", "events", "lookout_records",
     "fail_next_execution", "fail_records", "set_in_progress_polls", "invalidate_credentials",
     "register_connector_implementation", "now", "advance", "tick", "snapshot", "restore", "save", "load",

@@ -438,8 +438,9 @@ def test_start_and_stop():
 
 def test_mock_appflow_is_typed_with_overloads():
     if sys.version_info >= (3, 11):
-        decorator, factory = typing.get_overloads(mock_appflow)
-        assert list(inspect.signature(decorator).parameters) == ["func"]
+        # mock_appflow is an object (so that `with mock_appflow as emu:` works): its __call__ is overloaded
+        decorator, factory = typing.get_overloads(mock_appflow.__call__)
+        assert list(inspect.signature(decorator).parameters) == ["self", "func"]
         assert inspect.signature(decorator).return_annotation == "F"  # the decorated callable's own type
         assert inspect.signature(factory).return_annotation == "MockAppFlow"
         assert {"seed", "strict", "in_progress_polls", "state"} <= set(inspect.signature(factory).parameters)

@@ -20,6 +20,7 @@ turns the friendly form into a :class:`Field`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -266,6 +267,44 @@ CATALOG: Dict[str, Dict[str, List[RawEntity]]] = {
            ]),
     ]},
 }
+
+# -- names the catalog does not list -----------------------------------------------------------------
+# The catalog is a slice of each SaaS's schema. Where the SaaS's entities are open-ended, a name it
+# does not list may still be real; elsewhere such a name is most likely a typo, which the handle
+# refuses (emu.add_entity adds an entity). [guess] which connectors are open and their conventions.
+OPEN_CATALOGS: FrozenSet[str] = frozenset({"SAPOData"})  # any OData service of the SAP system
+# Names of a SaaS's own custom objects: a regular expression (whole name) and how to say it.
+CUSTOM_ENTITY_NAMES: Dict[str, Tuple[str, str]] = {
+    # [doc: Salesforce] custom objects Foo__c, platform events __e, metadata types __mdt, ...
+    "Salesforce": (r"\w+__\w+", "custom objects are named like Invoice__c"),
+    # [doc: Veeva Vault] object names end in __v (standard), __c (custom), __sys (system)
+    "Veeva": (r"\w+__\w+", "objects are named like product__v or custom__c"),
+    # [doc: ServiceNow] custom tables start with u_, tables of scoped applications with x_
+    "Servicenow": (r"[ux]_\w+", "custom tables are named like u_thing or x_scope_thing"),
+    # [doc: Slack] every channel id is an entity under conversations
+    "Slack": (r"conversations/\w+", "channels are named like conversations/C0123ABCD"),
+}
+
+
+def has_closed_catalog(connector_type: str) -> bool:
+    """Whether a name the connector's catalog does not list is refused by the handle (unless it
+    follows the connector's custom-object convention, :func:`follows_custom_convention`): the connector
+    has a catalog here and its SaaS's entities are not open-ended (S3 buckets, custom connectors,
+    SAP OData services and connectors with no catalog are open)."""
+    return bool(builtin_entities(connector_type)) and connector_type not in OPEN_CATALOGS
+
+
+def follows_custom_convention(connector_type: str, entity: str) -> bool:
+    """Whether ``entity`` is named as the connector's SaaS names its custom objects."""
+    convention = CUSTOM_ENTITY_NAMES.get(connector_type)
+    return convention is not None and re.fullmatch(convention[0], entity) is not None
+
+
+def custom_entity_convention(connector_type: str) -> Optional[str]:
+    """How the connector names its SaaS's custom objects (for a message), or None."""
+    convention = CUSTOM_ENTITY_NAMES.get(connector_type)
+    return convention[1] if convention is not None else None
+
 
 # -- building entities ------------------------------------------------------------------------------
 

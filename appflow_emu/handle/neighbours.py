@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from appflow_emu.aws.lambdas import Function, FunctionRegistry, HandlerFunction, ModuleFunction
 from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend.runtime import DEFAULT_REGION, Runtime, current_account_id
-from appflow_emu.handle.arguments import endpoint_arg, optional_text_arg, text_arg
+from appflow_emu.handle.arguments import endpoint_arg, optional_text_arg, renamed, text_arg
 from appflow_emu.model.errors import NotFoundError, listing
 
 Handler = Union[Callable[[Any, Any], Any], str, Any]
@@ -19,6 +19,7 @@ ACCOUNT_DIGITS = 12
 class NeighbourVerbs:
     """S3 objects, Lambda functions and the endpoints of AppFlow's neighbours (server mode)."""
 
+    __slots__ = ()
     _runtime: Runtime
 
     # -- endpoints -----------------------------------------------------------------------------------
@@ -102,12 +103,13 @@ class NeighbourVerbs:
         return self._runtime.aws.glue(optional_text_arg("account_id", account_id) or current_account_id(),
                                       optional_text_arg("region", region) or DEFAULT_REGION)
 
-    def create_glue_database(self, name: str, *, region: Optional[str] = None,
+    @renamed(name="database")
+    def create_glue_database(self, database: str, *, region: Optional[str] = None,
                              account_id: Optional[str] = None) -> None:
         """Create a database in the Glue Data Catalog (of ``region``, default us-east-1, and the account),
         for flows whose ``metadataCatalogConfig`` names it: the emulator's own catalog, moto's while
         ``mock_aws`` is active, the one at ``aws_endpoint`` in server mode. Nothing if it exists."""
-        self._glue(region, account_id).create_database(text_arg("name", name))
+        self._glue(region, account_id).create_database(text_arg("database", database))
 
     def glue_tables(self, database: Optional[str] = None, *, region: Optional[str] = None,
                     account_id: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -74,6 +74,11 @@ def callable_name(fn: Any) -> str:
     return f"{module}.{name}" if module and module != "builtins" else str(name)
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``1 flow``, ``2 flows``: a count with its noun, plural (``plural`` or noun + s) unless one."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def listing(names: Iterable[str], limit: int = 20) -> str:
     """Names for a message: sorted, quoted, at most ``limit`` of them; ``(none)`` when empty."""
     items = sorted({str(n) for n in names})

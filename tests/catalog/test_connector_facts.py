@@ -35,7 +35,7 @@ KNOWN_TYPES = [
 INSTALLED = enum_values("ConnectorType")
 ALL_TYPES = list(dict.fromkeys(KNOWN_TYPES + INSTALLED))
 ROWS = [{"id": "1", "name": "Ada"}, {"id": "2", "name": "Bob"}]
-ENTITY = "facts_check"  # an entity no catalog knows, so seeded rows are not checked against fields
+ENTITY = "facts_check"  # an entity no catalog knows: seeded unchecked (check_fields=False), as a user would
 STAGE_BUCKET = "stage-bucket"
 UPSOLVER_BUCKET = "upsolver-appflow-out"  # the model's pattern for Upsolver buckets
 ENTITY_MEMBERS = ("object", "objectPath", "entityName")
@@ -222,7 +222,7 @@ def seed(emu: Any, ctype: str, profile: Optional[str]) -> None:
     if ctype == "S3":
         emu.put_object("in-bucket", "data/rows.json", "".join(json.dumps(r) + "\n" for r in ROWS))
     else:
-        emu.add_source_records(ctype, ENTITY, ROWS)
+        emu.add_source_records(ctype, ENTITY, ROWS, check_fields=False)
 
 
 def params(keep: Any) -> List[Any]:
