@@ -82,7 +82,7 @@ def test_counts_failures_and_the_error_of_a_failed_run(client, appflow_mock):
     end = details(appflow_mock)[0]
     assert (end["num-of-records-processed"], end["num-of-records-filtered"], end["num-of-record-failures"]) == \
         ("3", "1", "1")
-    assert end["status"] == "Execution Failed" and "1 records failed to be processed" in end["error"]
+    assert end["status"] == "Execution Failed" and "1 record failed to be processed" in end["error"]
     assert int(end["data-processed"]) > 0
     appflow_mock.fail_records("counted", None)
     appflow_mock.fail_next_execution("counted", "The source is down.")

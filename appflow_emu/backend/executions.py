@@ -5,6 +5,10 @@ Runs themselves are started in ``backend/runs.py`` (on demand, on events) and
 ``backend/schedules.py`` (scheduled). With ``in_progress_polls=N`` an on-demand run shows
 ``InProgress`` for N describe polls (describe_flow / describe_flow_execution_records) before it
 reports how it ended.
+
+The run history is bounded: a run that started :data:`RECORD_RETENTION` or longer before now is
+dropped from it (:func:`prune`), except the flow's newest run (``lastRunExecutionDetails``) and
+runs still in progress. Page tokens count the dropped runs, so a page never shifts.
 """
 from __future__ import annotations
 
@@ -19,6 +23,27 @@ from appflow_emu.model.service import has_member
 
 DEFAULT_PAGE = 20  # [seen] describe_flow_execution_records' default page
 ACTIVE_STATUSES = ("InProgress", "CancelStarted")
+# [guess] How long DescribeFlowExecutionRecords keeps a run: no AWS source says; 90 days is what
+# AWS's other run histories keep (Step Functions executions, Glue job runs).
+RECORD_RETENTION = 90 * 86400
+
+
+def retained(started_at: float, now: float) -> bool:
+    """Whether a run that started at ``started_at`` is still in the run history at ``now``."""
+    return started_at > now - RECORD_RETENTION
+
+
+def prune(flow: Flow, now: float) -> None:
+    """Drop the oldest runs past retention (never the newest, nor one still in progress)."""
+    runs = flow.executions
+    horizon = now - RECORD_RETENTION
+    n = 0
+    last = len(runs) - 1
+    while n < last and runs[n].started_at <= horizon and runs[n].status not in ACTIVE_STATUSES:
+        n += 1
+    if n:
+        del runs[:n]
+        flow.records_dropped += n
 
 
 def in_progress(flow: Flow) -> bool:
@@ -95,18 +120,22 @@ def last_run_details(flow: Flow) -> Optional[Dict[str, Any]]:
 def describe_flow_execution_records(call: Call, p: Dict[str, Any]) -> Dict[str, Any]:
     flow = call.state.flow(p["flowName"])
     observe(call.runtime, call.state, flow, call.now)
+    prune(flow, call.now)
     runs = flow.executions
-    # Tokens carry the 1-based ordinal of the oldest run returned: new runs never shift a page.
+    # Tokens carry the 1-based ordinal of the oldest run returned, counting the runs dropped past
+    # retention: new runs never shift a page, nor do dropped ones.
     # A token belongs to one flow's listing: a flow deleted and created again under the same
     # name is another flow ('/' cannot occur in a flow name; the ARN alone would repeat).
     kind = f"executions/{flow.name}/{call.state.flows.seq(flow.name)}"
-    before = decode_token(kind, p.get("nextToken")) if p.get("nextToken") else len(runs) + 1
+    dropped = flow.records_dropped
+    total = dropped + len(runs)
+    before = decode_token(kind, p.get("nextToken")) if p.get("nextToken") else total + 1
     limit = p.get("maxResults") or DEFAULT_PAGE
-    end = min(before - 1, len(runs))
-    start = max(end - limit, 0)
-    page: List[Execution] = runs[start:end][::-1]
+    end = max(min(before - 1, total), dropped)
+    start = max(end - limit, dropped)
+    page: List[Execution] = runs[start - dropped:end - dropped][::-1]
     out: Dict[str, Any] = {"flowExecutions": [record(e) for e in page]}
-    if start > 0:
+    if start > dropped:
         out["nextToken"] = encode_token(kind, start + 1)
     return out
 

@@ -152,7 +152,7 @@ def deliver(runtime: Runtime, state: RegionState) -> None:
             kinds = ", ".join(sorted({f"{n['detail-type']} of flow {n['detail'].get('flow-name')}" for n in envelopes}))
             warnings.warn(f"appflow_emu: {len(envelopes)} flow notification(s) ({kinds}) could not be put on "
                           f"EventBridge ({e}); they are in emu.notifications()", UserWarning,
-                          stacklevel=_caller_level())
+                          stacklevel=caller_level())
             return
         with state.lock:  # EventBridge gives each event its own id: the one the rules' targets receive
             for envelope, event_id in zip(envelopes, ids):
@@ -160,7 +160,7 @@ def deliver(runtime: Runtime, state: RegionState) -> None:
                     envelope["id"] = event_id
 
 
-def _caller_level() -> int:
+def caller_level() -> int:
     """The ``stacklevel`` that points a warning at the first frame outside appflow_emu, botocore and
     boto3: the user's call."""
     frame = sys._getframe(1)

@@ -72,7 +72,8 @@ class Flow:
     consecutive_failures: int = 0
     source_label: Optional[str] = None  # custom connector labels, from the profiles
     destination_label: Optional[str] = None
-    executions: List[Execution] = field(default_factory=list)  # oldest first
+    executions: List[Execution] = field(default_factory=list)  # oldest first, within the run history's retention
+    records_dropped: int = 0  # runs dropped from the front of ``executions`` (past retention): pages' ordinals count them
     active: List[Execution] = field(default_factory=list)  # runs InProgress or CancelStarted
     # JSON text of parts of the flow's answers, encoded once per version (backend/handlers.encoded_once)
     json_cache: Dict[str, Tuple[Tuple[Any, ...], str]] = field(default_factory=dict, repr=False, compare=False)

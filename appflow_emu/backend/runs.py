@@ -7,9 +7,15 @@ implementations plugged in for their labels, the record-failure rule and the fai
 and any failure decided before the run starts (a missing profile, rejected credentials, an
 unregistered custom connector, a task list that cannot run). The run never reads flows, profiles
 or registrations itself.
+
+A run that read nothing and wrote nothing (:class:`Template`) is how every later run of the same
+flow ends while its source still yields nothing and no test armed a failure: the schedules' catch-up
+makes such runs as copies of it (:func:`clone`), with their own ids, times and windows, instead of
+simulating each (``backend/schedules.py``).
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from appflow_emu.backend import glue_catalog, notifications
@@ -20,9 +26,19 @@ from appflow_emu.catalog.connectors import entity_of, facts
 from appflow_emu.model.errors import credentials_rejected_text, label_not_registered_text, profile_not_found_text
 from appflow_emu.simulator import engine
 from appflow_emu.simulator.lambda_protocol import QUERY_DATA, WRITE_DATA, ConnectorError, LambdaConnector
-from appflow_emu.simulator.plan import ConnectorBinding, Record, RunFailure, RunPlan, accept_record, callback_failure
+from appflow_emu.simulator.plan import (
+    ConnectorBinding,
+    Record,
+    RunFailure,
+    RunPlan,
+    Tally,
+    accept_record,
+    callback_failure,
+)
+from appflow_emu.simulator.sources import read as read_source
 from appflow_emu.simulator.sources import timestamp_field
 from appflow_emu.simulator.tasks import compile_tasks
+from appflow_emu.simulator.values import to_epoch_seconds
 
 REJECTED_RECORD = "The record was rejected by the destination connector."
 EMPTY_RESULT = {"bytesProcessed": 0, "bytesWritten": 0, "recordsProcessed": 0}
@@ -143,10 +159,112 @@ def plan_run(runtime: Runtime, state: RegionState, flow: Flow, execution_id: str
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """A run that read nothing and wrote nothing, and the plan it ran: how the flow's next runs end
+    while its source yields nothing (see :func:`template_of`)."""
+
+    execution: Execution
+    plan: RunPlan
+    delivered: Any  # what it delivered (nothing), as destination_records reads it
+
+
 def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger: str,
             window: Optional[Tuple[float, float]] = None, changed: Optional[List[Record]] = None) -> Execution:
     """Run ``flow`` now (at ``at``) and record the execution; its Start Flow Run Report goes out
     before the run, its End Flow Run Report when it has ended (now, or after its in-progress polls)."""
+    return _execute(runtime, state, flow, at, trigger, window, changed)[0]
+
+
+def execute_scheduled(runtime: Runtime, state: RegionState, flow: Flow, at: float,
+                      window: Optional[Tuple[float, float]]) -> Tuple[Execution, Optional[Template]]:
+    """A scheduled run, as :func:`execute`; and the :class:`Template` it makes for the next runs
+    when it read nothing and wrote nothing (None otherwise)."""
+    execution, plan, delivered = _execute(runtime, state, flow, at, "Scheduled", window, None)
+    return execution, template_of(flow, execution, plan, delivered)
+
+
+def template_of(flow: Flow, execution: Execution, plan: RunPlan, delivered: Any) -> Optional[Template]:
+    """The run as a template, when a copy of it is exactly the run the flow would make next with
+    the same state: it ended (no polls), read nothing, wrote nothing, failed no record, registered no
+    table, and no user code took part (a custom connector reads and writes through the user's
+    function or object, which may answer otherwise next time)."""
+    if execution.polls_left or execution.final_status not in ("Successful", "Error"):
+        return None
+    if "CustomConnector" in (flow.source_type, flow.destination_type) or flow.metadata_catalog_config:
+        return None
+    result = execution.result
+    if result.get("recordsProcessed") or result.get("bytesProcessed") or result.get("bytesWritten"):
+        return None
+    if (result.get("errorInfo") or {}).get("putFailuresCount") or execution.records_written:
+        return None
+    if execution.catalog_details is not None:
+        return None
+    return Template(execution, plan, delivered)
+
+
+def armed_failure(state: RegionState, flow: Flow) -> bool:
+    """Whether a test armed a failure for the flow's next run (``emu.fail_next_execution``)."""
+    faults = state.faults.get(flow.name)
+    return faults is not None and bool(faults.failures)
+
+
+def next_record_time(template: Template, start: float) -> Optional[float]:
+    """The earliest timestamp, at or after ``start``, of a record the template's source would
+    return to an incremental pull (None when there is none): every window that ends at or before
+    it, and starts at or after ``start``, reads nothing. The source's own query decides, as in a
+    run (``simulator/sources.py``: the window, the filters it applies itself)."""
+    plan = dataclasses.replace(template.plan, window_start=start, window_end=None, changed=None)
+    field = plan.timestamp_field
+    earliest: Optional[float] = None
+    try:
+        for found in read_source(plan, Tally()):
+            t = to_epoch_seconds(found.get(field))
+            if t is not None and (earliest is None or t < earliest):
+                earliest = t
+    except RunFailure:  # the source cannot be read (a missing bucket): every run fails as the template did
+        return None
+    return earliest
+
+
+def clone(runtime: Runtime, state: RegionState, flow: Flow, template: Template, at: float,
+          window: Optional[Tuple[float, float]], notify: bool) -> Execution:
+    """Record a run of ``flow`` at ``at`` that ends as ``template`` did, with its own id (drawn as a
+    simulated run draws it), time and window; its Start and End Flow Run Reports go out when
+    ``notify``."""
+    model = template.execution
+    execution = Execution(
+        execution_id=runtime.new_uuid(), status=model.status, started_at=at, last_updated_at=at,
+        result=model.result, trigger=model.trigger, final_status=model.final_status,
+        final_result=model.final_result,
+        data_pull_start=window[0] if window else None, data_pull_end=window[1] if window else None)
+    if notify:
+        notifications.run_started(runtime, state, flow, execution)
+    flow.executions.append(execution)
+    if notify:
+        notifications.run_ended(runtime, state, flow, execution)
+    data = runtime.data
+    with data.lock:
+        data.delivered.setdefault((state.account_id, state.region, flow.name), {})[execution.execution_id] = \
+            template.delivered
+    return execution
+
+
+def skip_ids(runtime: Runtime, count: int) -> None:
+    """Draw the ids of ``count`` runs that are counted, not made, so that the runs after them get
+    the ids they would have had (one 128-bit draw per run, as :meth:`Runtime.new_uuid`; a draw of
+    128*n bits takes the same words as n draws of 128)."""
+    with runtime.lock:
+        ids, _ = runtime.id_generators()
+        while count > 0:
+            n = min(count, 1 << 16)
+            ids.getrandbits(128 * n)
+            count -= n
+
+
+def _execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger: str,
+             window: Optional[Tuple[float, float]], changed: Optional[List[Record]]
+             ) -> Tuple[Execution, RunPlan, Any]:
     execution_id = runtime.new_uuid()
     plan = plan_run(runtime, state, flow, execution_id, at, window, changed)
     started = Execution(execution_id=execution_id, status="InProgress", started_at=at, last_updated_at=at,
@@ -187,7 +305,7 @@ def execute(runtime: Runtime, state: RegionState, flow: Flow, at: float, trigger
     data = runtime.data
     with data.lock:
         data.delivered.setdefault((state.account_id, state.region, flow.name), {})[execution_id] = outcome.delivered
-    return execution
+    return execution, plan, outcome.delivered
 
 
 def run_event_flows(runtime: Runtime, state: RegionState, connector_type: str, entity: str,

@@ -16,7 +16,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from appflow_emu.aws.neighbours import Neighbours
 from appflow_emu.aws.s3 import ObjectStore
@@ -24,7 +24,8 @@ from appflow_emu.backend import clock
 from appflow_emu.backend.pagination import Index
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.catalog.entities import Entity, merged
-from appflow_emu.model.errors import flow_not_found, profile_not_found, registration_not_found
+from appflow_emu.model.errors import counted, flow_not_found, profile_not_found, registration_not_found
+from appflow_emu.model.regions import appflow_region
 from appflow_emu.simulator.dataplane import DataPlane, Scope
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -35,8 +36,19 @@ DEFAULT_QUOTAS = {"connector_profiles": 100, "flows": 1000, "custom_connectors":
 DEFAULT_CALLER_ARN = "arn:aws:iam::{account}:user/appflow-emu"
 
 
+_ENVIRON = os.environ
+# Every call reads MOTO_ACCOUNT_ID, and os.environ.get costs ~0.7 us (encode the name, look it up,
+# decode the value), about 1% of an empty list_flows: CPython's os.environ keeps a dictionary keyed
+# by encoded names, read directly here (os.environ.get wherever that is not so).
+_ENVIRON_DATA: Optional[Dict[Any, Any]] = getattr(_ENVIRON, "_data", None)
+_ACCOUNT_KEY: Any = _ENVIRON.encodekey("MOTO_ACCOUNT_ID") if _ENVIRON_DATA is not None else None
+
+
 def current_account_id() -> str:
     """Like moto: ``MOTO_ACCOUNT_ID`` picks the account, so ARNs line up with moto's resources."""
+    if _ENVIRON_DATA is not None and os.environ is _ENVIRON:
+        raw = _ENVIRON_DATA.get(_ACCOUNT_KEY)
+        return _ENVIRON.decodevalue(raw) if raw else DEFAULT_ACCOUNT_ID
     return os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
 
 
@@ -124,19 +136,39 @@ class RegionState:
         return found
 
     def __repr__(self) -> str:
-        return (f"<RegionState {self.account_id}/{self.region}: {len(self.profiles)} profiles, "
-                f"{len(self.flows)} flows, {len(self.registrations)} registered connectors>")
+        return (f"<RegionState {self.account_id}/{self.region}: {counted(len(self.profiles), 'profile')}, "
+                f"{counted(len(self.flows), 'flow')}, {counted(len(self.registrations), 'registered connector')}>")
 
 
-@dataclass
 class Call:
-    """What a handler gets besides its parameters."""
+    """What a handler gets besides its parameters: the runtime, the region's state, the operation's
+    name, and the time of the call and the caller's ARN, each read once, when first asked for
+    (a read-only call such as ListFlows asks for neither)."""
 
-    runtime: "Runtime"
-    state: RegionState
-    operation: str
-    now: float
-    caller_arn: str
+    __slots__ = ("runtime", "state", "operation", "account_id", "_now", "_caller_arn")
+
+    def __init__(self, runtime: "Runtime", state: RegionState, operation: str, account_id: str) -> None:
+        self.runtime = runtime
+        self.state = state
+        self.operation = operation
+        self.account_id = account_id
+        self._now: Optional[float] = None
+        self._caller_arn: Optional[str] = None
+
+    @property
+    def now(self) -> float:
+        """The emulator's clock at the call (the same value however often it is read)."""
+        now = self._now
+        if now is None:
+            now = self._now = self.runtime.now()
+        return now
+
+    @property
+    def caller_arn(self) -> str:
+        caller = self._caller_arn
+        if caller is None:
+            caller = self._caller_arn = self.runtime.caller_for(self.account_id)
+        return caller
 
 
 class Runtime:
@@ -152,6 +184,7 @@ class Runtime:
         self.in_progress_polls = int(in_progress_polls)
         self.conflict_on_concurrent_start = False
         self.caller_arn = DEFAULT_CALLER_ARN
+        self.extra_regions: FrozenSet[str] = frozenset()  # regions the test added to AppFlow's (a setting)
         self.clock_offset = 0.0
         self.aws = Neighbours(self.now)  # S3, Secrets Manager, Lambda, EventBridge, Glue (aws/neighbours.py)
         # entities tests added: scope (None: every account and region) -> connector type -> name -> entity
@@ -199,11 +232,11 @@ class Runtime:
 
     def take_state_of(self, other: "Runtime") -> None:
         """Replace everything this runtime holds with what ``other`` holds (a restored state, built
-        aside); this runtime keeps its lock, its strictness and its neighbours (endpoints, registered
-        functions), whose embedded S3 objects and secrets take ``other``'s."""
+        aside); this runtime keeps its lock, its strictness, its extra regions and its neighbours
+        (endpoints, registered functions), whose embedded S3 objects and secrets take ``other``'s."""
         with self.lock:
             for name, value in vars(other).items():
-                if name not in ("lock", "strict", "aws"):
+                if name not in ("lock", "strict", "aws", "extra_regions"):
                     setattr(self, name, value)
             self.aws.s3_embedded.replace_contents(other.aws.s3_embedded.contents())
             self.aws.secrets_embedded.take(other.aws.secrets_embedded)
@@ -219,6 +252,15 @@ class Runtime:
                 if found is None:
                     found = self.states[key] = RegionState(account_id, region)
         return found
+
+    def served_region(self, region: str) -> Optional[str]:
+        """The region whose state answers a call for ``region``: where AppFlow exists
+        (``model/regions.py``: the region itself, or the one an alias stands for), or one of the
+        regions the test added; None elsewhere (no AppFlow endpoint there)."""
+        served = appflow_region(region)
+        if served is None and region in self.extra_regions:
+            return region
+        return served
 
     def region_states(self) -> List[RegionState]:
         with self.lock:
@@ -240,8 +282,12 @@ class Runtime:
             return "".join(choice(alphabet) for _ in range(n))
 
     def new_request_id(self) -> str:
-        with self.lock:
-            return _uuid4_text(self._request_id_generator().getrandbits(128))
+        # No lock: getrandbits is one call into C, atomic (every answer asks for an id).
+        generator = self._request_ids
+        if generator is None:
+            with self.lock:
+                generator = self._request_id_generator()
+        return _uuid4_text(generator.getrandbits(128))
 
     def caller_for(self, account_id: str) -> str:
         return self.caller_arn.replace("{account}", account_id)

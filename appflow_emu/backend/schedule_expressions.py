@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 _RATE = re.compile(r"rate\(\s*(\d+)\s*(minute|minutes|hour|hours|day|days)\s*\)\Z", re.IGNORECASE)
 _UNIT = {"minute": 60, "hour": 3600, "day": 86400}
@@ -283,6 +283,81 @@ def fire_times(schedule: Schedule, anchor: float, after: float, until: float) ->
                         out.append(t)
         day += timedelta(days=1)
     return out
+
+
+def _rate_range(period: int, anchor: float, after: float, until: float) -> Tuple[int, int]:
+    """The first and last k whose tick ``anchor + k*period`` :func:`fire_times` lists for (after,
+    until], by the same arithmetic (an empty range when first > last)."""
+    lo = max(after, anchor - 1e-9)
+    first = max(0, int((lo - anchor) // period))
+    while anchor + first * period <= after:
+        first += 1
+    last = max(first - 1, int((until - anchor) // period))
+    while anchor + (last + 1) * period <= until:
+        last += 1
+    while last >= first and anchor + last * period > until:
+        last -= 1
+    return first, last
+
+
+def _cron_days(schedule: Schedule, anchor: float, after: float, until: float
+               ) -> Iterator[Tuple[float, List[int], List[int]]]:
+    """Each day that can hold a tick of (after, until], oldest first: its midnight and the hours
+    and minutes of its ticks."""
+    assert schedule.cron_fields is not None
+    fields = schedule.cron_fields
+    minutes = sorted(_expand(fields[0], 0) or ())
+    hours = sorted(_expand(fields[1], 1) or ())
+    if not minutes or not hours:
+        return
+    start = max(after, anchor - 1e-9)
+    day = datetime.fromtimestamp(start, tz=timezone.utc).date()
+    last = datetime.fromtimestamp(until, tz=timezone.utc).date()
+    while day <= last:
+        if _day_matches(fields, day):
+            yield datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp(), hours, minutes
+        day += timedelta(days=1)
+
+
+def next_fire_time(schedule: Schedule, anchor: float, after: float, until: float) -> Optional[float]:
+    """The first tick :func:`fire_times` lists for (after, until], without listing the others."""
+    if until <= after:
+        return None
+    if schedule.rate_seconds is not None:
+        first, last = _rate_range(schedule.rate_seconds, anchor, after, until)
+        return anchor + first * schedule.rate_seconds if first <= last else None
+    for midnight, hours, minutes in _cron_days(schedule, anchor, after, until):
+        for h in hours:
+            for m in minutes:
+                t = midnight + h * 3600 + m * 60
+                if t > after and t >= anchor and t <= until:
+                    return t
+    return None
+
+
+def count_fire_times(schedule: Schedule, anchor: float, after: float, until: float) -> Tuple[int, Optional[float]]:
+    """How many ticks :func:`fire_times` lists for (after, until], and the last of them, without
+    listing them: O(1) for rate schedules, O(days) for cron."""
+    if until <= after:
+        return 0, None
+    if schedule.rate_seconds is not None:
+        first, last = _rate_range(schedule.rate_seconds, anchor, after, until)
+        return (last - first + 1, anchor + last * schedule.rate_seconds) if first <= last else (0, None)
+    count, final = 0, None
+    for midnight, hours, minutes in _cron_days(schedule, anchor, after, until):
+        first_t = midnight + hours[0] * 3600 + minutes[0] * 60
+        last_t = midnight + hours[-1] * 3600 + minutes[-1] * 60
+        if first_t > after and first_t >= anchor and last_t <= until:  # the whole day: counted, not listed
+            count += len(hours) * len(minutes)
+            final = last_t
+            continue
+        for h in hours:
+            for m in minutes:
+                t = midnight + h * 3600 + m * 60
+                if t > after and t >= anchor and t <= until:
+                    count += 1
+                    final = t
+    return count, final
 
 
 def next_possible_tick(schedule: Schedule, anchor: float, now: float) -> float:

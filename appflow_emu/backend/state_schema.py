@@ -72,6 +72,7 @@ _FLOW = {
         "incremental_mark": _OPT_TIME, "consecutive_failures": {"type": "integer", "minimum": 0},
         "source_label": _OPT_TEXT, "destination_label": _OPT_TEXT,
         "executions": {"type": "array", "items": _EXECUTION},
+        "records_dropped": {"type": "integer", "minimum": 0},
         "active": {"type": "array", "items": _ID},
     },
     "additionalProperties": False,

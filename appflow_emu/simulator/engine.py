@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
+from appflow_emu.model.errors import counted
 from appflow_emu.simulator import formats, sources
 from appflow_emu.simulator.plan import Record, RecordFailure, RunFailure, RunPlan, SinkResult, Tally
 from appflow_emu.simulator.sinks import sink_for
@@ -68,8 +69,8 @@ def run(plan: RunPlan) -> Outcome:
         messages = written.failure_messages + task_failures
         result["errorInfo"] = {
             "putFailuresCount": failures,
-            "executionMessage": _clean(f"{failures} records failed to be processed. First failure: {messages[0]}"
-                                       if messages else f"{failures} records failed to be written."),
+            "executionMessage": _clean(f"{counted(failures, 'record')} failed to be processed. First failure: "
+                                       f"{messages[0]}" if messages else f"{counted(failures, 'record')} failed to be written."),
         }
         return Outcome("Error", result, _delivered(written, plan), written)
     return Outcome("Successful", result, _delivered(written, plan), written)
