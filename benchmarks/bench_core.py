@@ -506,6 +506,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ("list_flows (5 flows): emulator / before-call parsed floor", "E5", "F5", 1.25),
         ("describe_flow 10 tasks: emulator / before-call parsed floor", "Ed", "Fd", 1.25),
     ]
+    # Targets (full run only; information, no verdict): where the floor ratios should sit so that
+    # the run-to-run noise (about +-0.05 on this machine) never crosses their 1.25 budget (issue 16).
+    targets: Dict[str, float] = {} if args.quick else {"E0": 1.15, "Ed": 1.15}
     if "M" in res.samples:
         budgets.append(("list_flows (empty) emulator / moto list_functions", "E0", "M", 0.6))
         budgets.append(("list_flows (5 flows) emulator / moto list_functions", "E5", "M", 0.6))
@@ -529,7 +532,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             failed.append(label)
         checks.append({"check": label, "num": num, "den": den, "ratio": ratio, "paired_ratio": paired,
                        "budget": budget, "pass": ok})
-        print(f"{label:<{width}} {ratio:>7.2f} {paired:>7.2f} {limit(budget):>7}  {'PASS' if ok else 'FAIL'}")
+        target = targets.get(num) if den.startswith("F") else None
+        note = ""
+        if target is not None:
+            checks[-1].update(target=target, target_met=ratio <= target)
+            note = f" (target <= {target:.2f} {'met' if ratio <= target else 'MISSED'})"
+        print(f"{label:<{width}} {ratio:>7.2f} {paired:>7.2f} {limit(budget):>7}  {'PASS' if ok else 'FAIL'}{note}")
     # the one absolute budget: milliseconds, as python -X importtime reports them (no floor)
     import_ms = imports["appflow_emu_after_boto3"]["median_ms"]
     ok = import_ms <= IMPORT_BUDGET_MS

@@ -60,6 +60,15 @@ def error_response(runtime: Runtime, code: str, message: str) -> Response:
     return status, headers, body
 
 
+def region_refused(runtime: Runtime, region: str) -> Response:
+    """The answer to a request signed for a region where the emulator does not serve AppFlow
+    (``Runtime.served_region``) that reached it anyway: the server, or a client with its own
+    ``endpoint_url``. [guess] What an AWS endpoint answers a signature scoped to a region that is not
+    one (IAM's SigV4 troubleshooting guide: "Credential should be scoped to a valid Region")."""
+    return error_response(runtime, "InvalidSignatureException",
+                          f"Credential should be scoped to a valid region, not '{region}'.")
+
+
 IDEMPOTENCY_WINDOW = 8 * 3600  # [doc] "The token is active for 8 hours"
 
 
@@ -129,16 +138,21 @@ def handle(
     is released (``backend/notifications.deliver``)."""
     state: Optional[RegionState] = None
     try:
-        try:
-            params = _loads(body.decode("utf-8")) if body and body != b"{}" else {}
-        except ValueError:  # not UTF-8, or not JSON
-            raise AppFlowError("SerializationException", "Could not parse the request body as JSON.")
-        if type(params) is not dict:
-            raise AppFlowError("SerializationException", "The request body must be a JSON object.")
-        params = op.params_from_wire(params, labels, query or {})
-        if op.check_input is not None:
+        if body and body != b"{}":
+            try:
+                params = _loads(body.decode("utf-8"))
+            except ValueError:  # not UTF-8, or not JSON
+                raise AppFlowError("SerializationException", "Could not parse the request body as JSON.")
+            if type(params) is not dict:
+                raise AppFlowError("SerializationException", "The request body must be a JSON object.")
+        else:
+            params = {}
+        if labels or query:
+            params = op.params_from_wire(params, labels, query or {})
+        check = op.check_input
+        if check is not None:
             errors: list = []
-            op.check_input(params, None, errors)
+            check(params, None, errors)
             if errors:
                 raise AppFlowError("ValidationException", format_errors(errors))
         handler = HANDLERS.get(op.name)
@@ -148,7 +162,7 @@ def handle(
                 "model has; please report it"
             )
         state = runtime.state(region, account_id)
-        call = Call(runtime, state, op.name, runtime.now(), runtime.caller_for(account_id))
+        call = Call(runtime, state, op.name, account_id)
         with state.lock:
             if state.scheduled:
                 catch_up(runtime, state, call.now)  # scheduled runs whose ticks the clock has passed
