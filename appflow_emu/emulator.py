@@ -31,6 +31,7 @@ from typing import (
     Union,
 )
 
+from appflow_emu.aws.environment import getenv
 from appflow_emu.backend import snapshots
 from appflow_emu.backend.notifications import DETAIL_TYPES, deliver, matching
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
@@ -132,12 +133,16 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
 
     def __init__(self, seed: int = 0, strict: Optional[bool] = None, in_progress_polls: int = 0) -> None:
         if strict is None:
-            strict = os.environ.get("APPFLOW_EMU_STRICT", "") not in ("", "0", "false")
-        self._runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=count_arg(
+            strict = (getenv("APPFLOW_EMU_STRICT") or "") not in ("", "0", "false")
+        runtime = Runtime(seed=seed, strict=bool(strict), in_progress_polls=count_arg(
             "in_progress_polls", in_progress_polls))
-        self._responder = BotocoreResponder(self._runtime)
+        # object.__setattr__: these are slots, and StrictAttributes.__setattr__ costs a call each
+        # (a mock starts per test: benchmarks/bench_state.py)
+        set_slot = object.__setattr__
+        set_slot(self, "_runtime", runtime)
+        set_slot(self, "_responder", BotocoreResponder(runtime))
         # GetSecretValue of the connector profile secrets the emulator keeps itself
-        self._secrets_responder = SecretsResponder(self._runtime.aws, self._runtime.new_request_id)
+        set_slot(self, "_secrets_responder", SecretsResponder(runtime.aws, runtime.new_request_id))
 
     def _close(self) -> None:
         """The mock or server stopped: release what the neighbours hold (code extracted from

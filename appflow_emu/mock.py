@@ -34,6 +34,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar, Union, overload
 
+from appflow_emu.aws.environment import getenv
 from appflow_emu.intercept import hook
 
 if TYPE_CHECKING:  # the emulator itself is imported on the first start
@@ -353,7 +354,7 @@ def _wrap_class(cls: type, asked: Dict[str, Any]) -> type:
 def credentials_to_provide() -> Dict[str, str]:
     """The fake credentials a mock starting now would put in the environment: all of them when
     none are set, else none."""
-    if any(os.environ.get(name) for name in _CREDENTIAL_SOURCES):
+    if any(getenv(name) for name in _CREDENTIAL_SOURCES):
         return {}
     return dict(FAKE_CREDENTIALS)
 
@@ -362,14 +363,14 @@ def _provide_credentials() -> None:
     saved = _RUNNING.saved_env
     saved.clear()
     for name, value in credentials_to_provide().items():
-        saved[name] = os.environ.get(name)
+        saved[name] = getenv(name)
         os.environ[name] = value
 
 
 def _restore_credentials() -> None:
     saved = _RUNNING.saved_env
     for name, value in saved.items():
-        if os.environ.get(name) != FAKE_CREDENTIALS[name]:
+        if getenv(name) != FAKE_CREDENTIALS[name]:
             # Changed since we set it (e.g. by moto's mock_aws, started inside ours and still
             # active): it is no longer ours to restore.
             continue

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from appflow_emu.aws.environment import getenv
 from appflow_emu.aws.neighbours import Neighbours
 from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend import clock
@@ -36,20 +37,9 @@ DEFAULT_QUOTAS = {"connector_profiles": 100, "flows": 1000, "custom_connectors":
 DEFAULT_CALLER_ARN = "arn:aws:iam::{account}:user/appflow-emu"
 
 
-_ENVIRON = os.environ
-# Every call reads MOTO_ACCOUNT_ID, and os.environ.get costs ~0.7 us (encode the name, look it up,
-# decode the value), about 1% of an empty list_flows: CPython's os.environ keeps a dictionary keyed
-# by encoded names, read directly here (os.environ.get wherever that is not so).
-_ENVIRON_DATA: Optional[Dict[Any, Any]] = getattr(_ENVIRON, "_data", None)
-_ACCOUNT_KEY: Any = _ENVIRON.encodekey("MOTO_ACCOUNT_ID") if _ENVIRON_DATA is not None else None
-
-
 def current_account_id() -> str:
     """Like moto: ``MOTO_ACCOUNT_ID`` picks the account, so ARNs line up with moto's resources."""
-    if _ENVIRON_DATA is not None and os.environ is _ENVIRON:
-        raw = _ENVIRON_DATA.get(_ACCOUNT_KEY)
-        return _ENVIRON.decodevalue(raw) if raw else DEFAULT_ACCOUNT_ID
-    return os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
+    return getenv("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
 
 
 _VERSION_4 = (4 << 76) | (0x8000 << 48)  # the version and variant bits of a version 4 UUID
