@@ -15,6 +15,7 @@ import pytest
 import time_machine
 
 from appflow_emu import mock_appflow
+from tests.conftest import requires_member
 from tests.helpers import flow_request, profile_request, projection_tasks, s3_destination, salesforce_source
 
 T0 = datetime(2024, 1, 1, 0, 0, tzinfo=timezone.utc)
@@ -136,6 +137,7 @@ def test_credential_failures_over_a_jump_agree():
     assert {p["executionStatus"] for p in one[0]} == {"Error"}
 
 
+@requires_member("ScheduledTriggerProperties", "flowErrorDeactivationThreshold")
 def test_deactivation_threshold_over_a_jump():
     one = _scenario(1, setup=_failing_flow, flowErrorDeactivationThreshold=3)
     steps = _scenario(60, setup=_failing_flow, flowErrorDeactivationThreshold=3)
