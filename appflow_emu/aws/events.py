@@ -29,8 +29,16 @@ from appflow_emu.aws import moto
 MAX_ENTRIES = 10  # [doc] PutEvents: "Entries ... Maximum number of 10 items"
 
 
-class EventsUnavailable(Exception):
-    """PutEvents failed (an entry refused, the endpoint down...): the message says why."""
+class EventsUnavailable(moto.NeighbourRefused):
+    """PutEvents failed (an entry refused, the endpoint down...): the message says why. The
+    neighbours' one refusal (``aws/moto.py``), its text the port's own."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__("EventBridge", "PutEvents", code, message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @runtime_checkable
@@ -95,7 +103,7 @@ class MotoEvents:
             try:
                 answer = self._client.put_events(Entries=batch)
             except (ClientError, BotoCoreError) as e:
-                raise EventsUnavailable(f"PutEvents failed: {e}") from e
+                raise EventsUnavailable(f"PutEvents failed: {e}", moto.error_code(e) or type(e).__name__) from e
             given = [entry.get("EventId") for entry in answer.get("Entries", ())]
             ids.extend((given + [None] * len(batch))[:len(batch)])
             if answer.get("FailedEntryCount"):
@@ -106,7 +114,7 @@ class MotoEvents:
             first = refused[0]
             raise EventsUnavailable(
                 f"PutEvents refused {len(refused)} of {len(entries)} events, the first with "
-                f"{first.get('ErrorCode')}: {first.get('ErrorMessage')}")
+                f"{first.get('ErrorCode')}: {first.get('ErrorMessage')}", str(first.get("ErrorCode") or ""))
         return ids
 
     def __repr__(self) -> str:

@@ -43,12 +43,16 @@ PARTITION_INPUT_MEMBERS = ("Values", "LastAccessTime", "StorageDescriptor", "Par
 MAX_PARTITIONS_PER_BATCH = 100  # [doc] BatchCreatePartition: PartitionInputList, at most 100 items
 
 
-class GlueUnavailable(Exception):
-    """A Glue call failed (the message says why; ``code`` is Glue's error code when it gave one)."""
+class GlueUnavailable(moto.NeighbourRefused):
+    """A Glue call failed (the message says why; ``code`` is Glue's error code when it gave one):
+    the neighbours' one refusal (``aws/moto.py``), its text Glue's own."""
 
-    def __init__(self, message: str, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, message: str, code: str = "", operation: str = "") -> None:
+        super().__init__("Glue", operation, code, message)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class DatabaseNotFound(GlueUnavailable):
@@ -355,9 +359,9 @@ class MotoGlue:
             return dict(getattr(self._client, operation)(**kwargs))
         except ClientError as e:
             code, message = moto.error_code(e), e.response.get("Error", {}).get("Message", "")
-            raise GlueUnavailable(f"{operation}: {code}: {message}", code) from e
+            raise GlueUnavailable(f"{operation}: {code}: {message}", code, operation) from e
         except BotoCoreError as e:
-            raise GlueUnavailable(f"{operation}: {e}") from e
+            raise GlueUnavailable(f"{operation}: {e}", "", operation) from e
 
     def _pages(self, operation: str, member: str, **kwargs: Any) -> Iterator[Dict[str, Any]]:
         while True:

@@ -5,6 +5,11 @@ account_id, region, endpoint_url)`` is a botocore client, created once per (serv
 region, endpoint) and cached, that acts in ``account_id`` (moto's ``x-moto-account-id`` header, so
 it does not depend on the fake access key) and never retries. moto is never imported here: if the
 test never imported it, it cannot be active.
+
+What such a service answers with an error (a bucket policy that denies, a secret that is gone, an
+endpoint that is down) is :class:`NeighbourRefused`, the one error every port raises for it
+(:func:`refused` makes it from botocore's): the layers above turn it into a failed run, or a
+failed call, as AppFlow reports it. It is never a bug of the emulator.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 # moto's own fake credentials: only for signing, moto checks nothing
 FAKE_KEY = "FOOBARKEY"
@@ -71,3 +77,39 @@ def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+class NeighbourRefused(Exception):
+    """A neighbour (S3, Secrets Manager, Lambda, EventBridge, Glue) answered ``operation`` with an
+    error, or could not be reached: ``service`` (``S3``, ``Secrets Manager``...), ``operation``
+    (the API operation, ``PutObject``), ``code`` (the service's error code, ``AccessDenied``; for a
+    service that could not be reached, botocore's error class, ``EndpointConnectionError``),
+    ``message`` (the service's message) and ``resource`` (what the call named: ``bucket/key``, a
+    secret's ARN), ``""`` when none. ``str()`` says all of it."""
+
+    def __init__(self, service: str, operation: str, code: str, message: str, resource: str = "") -> None:
+        where = f" on {resource}" if resource else ""
+        super().__init__(f"{service} {operation}{where} failed: {code}: {message}")
+        self.service, self.operation, self.code, self.message, self.resource = \
+            service, operation, code, message, resource
+
+
+# A service's error answers without a body (S3's answers to HEAD, moto's to a denied object
+# request) give botocore only the HTTP status: the code and message the service says for it.
+_STATUS_ERRORS = {"403": ("AccessDenied", "Access Denied"), "404": ("NotFound", "Not Found")}
+
+
+def refused(service: str, operation: str, error: Exception, resource: str = "") -> NeighbourRefused:
+    """``error`` (botocore's ClientError, or a BotoCoreError: the endpoint unreachable, a timeout)
+    as :class:`NeighbourRefused`."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {}) or {}
+        code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+        if code in _STATUS_ERRORS and (not message or message in ("Forbidden", "Not Found")):
+            code, message = _STATUS_ERRORS[code]
+        return NeighbourRefused(service, operation, code or "UnknownError", message, resource)
+    return NeighbourRefused(service, operation, type(error).__name__, str(error), resource)
+
+
+CALL_ERRORS = (ClientError, BotoCoreError)
+"""What a botocore call raises when the service answers with an error or cannot be reached."""

@@ -8,14 +8,17 @@
 - :class:`EndpointStore`: the S3 at an endpoint URL (server mode's ``--s3-endpoint`` or
   ``--aws-endpoint``).
 
-``store_for`` picks one (``aws/neighbours.py`` calls it).
+``store_for`` picks one (``aws/neighbours.py`` calls it). An error S3 answers, other than a
+missing bucket (:class:`NoSuchBucket`) or key (``KeyError``), raises
+:class:`~appflow_emu.aws.moto.NeighbourRefused`; the embedded store has no policies and refuses
+nothing.
 """
 from __future__ import annotations
 
 import threading
 from typing import Any, Dict, List, Optional, Protocol, runtime_checkable
 
-from appflow_emu.aws import moto
+from appflow_emu.aws import bucket_policy, moto
 
 
 @runtime_checkable
@@ -107,7 +110,13 @@ class EmbeddedStore:
 class MotoStore:
     """moto's S3 (the account's buckets), through a cached botocore client (``aws/moto.py``).
     Calls go through moto's stubber while it is enabled; they must not be made when moto is
-    inactive (``store_for`` ensures that)."""
+    inactive (``store_for`` ensures that).
+
+    An error S3 answers (other than a missing bucket or key) raises
+    :class:`~appflow_emu.aws.moto.NeighbourRefused`. moto judges bucket policies without their
+    conditions (``aws/bucket_policy.py``): when it denies an object request, the policy is judged
+    again as S3 judges AppFlow's request (TLS, its service principal), and a request S3 would allow
+    is made in moto's backend directly."""
 
     endpoint_url: Optional[str] = None
 
@@ -124,48 +133,81 @@ class MotoStore:
 
     _code = staticmethod(moto.error_code)
 
+    def _call(self, operation: str, method: str, resource: str, **kwargs: Any) -> Any:
+        """One S3 call; an error answer (or no answer) raises NeighbourRefused."""
+        try:
+            return getattr(self._client, method)(**kwargs)
+        except moto.CALL_ERRORS as e:
+            raise moto.refused("S3", operation, e, resource) from None
+
+    def _allowed_anyway(self, action: str, bucket: str, key: str) -> Optional[Any]:
+        """moto denied AppFlow ``action`` on ``bucket``/``key``: moto's S3 backend when S3 would
+        have allowed it (see the class docstring), else None. At an endpoint: None, what the
+        endpoint says stands (a ``moto_server`` at ``http://`` is reached without TLS anyway)."""
+        if self.endpoint_url is not None:
+            return None
+        backend = _moto_backend(self.account_id)
+        if backend is None:
+            return None
+        try:
+            policy = backend.get_bucket_policy(bucket)
+        except Exception:  # noqa: BLE001 - moto's own errors: the bucket went away
+            return None
+        text = policy.decode("utf-8", "replace") if isinstance(policy, bytes) else policy
+        return None if bucket_policy.denies(text, action, bucket, key, self.account_id) else backend
+
     def create_bucket(self, bucket: str) -> None:
         try:
-            self._client.create_bucket(Bucket=bucket)
-        except Exception as e:  # noqa: BLE001 - botocore ClientError
-            if self._code(e) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            self._call("CreateBucket", "create_bucket", bucket, Bucket=bucket)
+        except moto.NeighbourRefused as e:
+            if e.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
-            self._client.head_bucket(Bucket=bucket)
+            self._call("HeadBucket", "head_bucket", bucket, Bucket=bucket)
             return True
-        except Exception as e:  # noqa: BLE001
-            if self._code(e) in ("404", "NoSuchBucket", "NotFound"):
+        except moto.NeighbourRefused as e:
+            if e.code in ("NotFound", "NoSuchBucket"):
                 return False
             raise
 
     def put(self, bucket: str, key: str, body: bytes) -> None:
         try:
-            self._client.put_object(Bucket=bucket, Key=key, Body=bytes(body))
-        except Exception as e:  # noqa: BLE001
-            if self._code(e) == "NoSuchBucket":
+            self._call("PutObject", "put_object", f"{bucket}/{key}", Bucket=bucket, Key=key, Body=bytes(body))
+        except moto.NeighbourRefused as e:
+            if e.code == "NoSuchBucket":
                 raise NoSuchBucket(bucket) from None
-            raise
+            backend = self._allowed_anyway("s3:PutObject", bucket, key) if e.code == "AccessDenied" else None
+            if backend is None:
+                raise
+            backend.put_object(bucket, key, bytes(body))
 
     def get(self, bucket: str, key: str) -> bytes:
         try:
-            return bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read())
-        except Exception as e:  # noqa: BLE001
-            if self._code(e) in ("NoSuchKey", "404"):
+            answer = self._call("GetObject", "get_object", f"{bucket}/{key}", Bucket=bucket, Key=key)
+            return bytes(answer["Body"].read())
+        except moto.NeighbourRefused as e:
+            if e.code in ("NoSuchKey", "NotFound"):
                 raise KeyError(key) from None
-            if self._code(e) == "NoSuchBucket":
+            if e.code == "NoSuchBucket":
                 raise NoSuchBucket(bucket) from None
-            raise
+            backend = self._allowed_anyway("s3:GetObject", bucket, key) if e.code == "AccessDenied" else None
+            if backend is None:
+                raise
+            found = backend.get_object(bucket, key)
+            if found is None:
+                raise KeyError(key) from None
+            return bytes(found.value)
 
     def list(self, bucket: str, prefix: str = "") -> List[str]:
         keys: List[str] = []
         kwargs: Dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         while True:
             try:
-                page = self._client.list_objects_v2(**kwargs)
-            except Exception as e:  # noqa: BLE001
-                if self._code(e) == "NoSuchBucket":
+                page = self._call("ListObjectsV2", "list_objects_v2", bucket, **kwargs)
+            except moto.NeighbourRefused as e:
+                if e.code == "NoSuchBucket":
                     raise NoSuchBucket(bucket) from None
                 raise
             keys.extend(item["Key"] for item in page.get("Contents", ()))
@@ -174,13 +216,22 @@ class MotoStore:
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
     def delete(self, bucket: str, key: str) -> None:
-        self._client.delete_object(Bucket=bucket, Key=key)
+        self._call("DeleteObject", "delete_object", f"{bucket}/{key}", Bucket=bucket, Key=key)
 
     def buckets(self) -> List[str]:
-        return sorted(b["Name"] for b in self._client.list_buckets().get("Buckets", ()))
+        return sorted(b["Name"] for b in self._call("ListBuckets", "list_buckets", "").get("Buckets", ()))
 
     def __repr__(self) -> str:
         return f"<MotoStore account={self.account_id}>"
+
+
+def _moto_backend(account_id: str) -> Optional[Any]:
+    """moto's S3 backend of ``account_id`` (moto is active: it is imported), or None."""
+    try:
+        from moto.s3.models import s3_backends
+        return s3_backends[account_id]["aws"]
+    except Exception:  # noqa: BLE001 - another moto layout
+        return None
 
 
 class EndpointStore(MotoStore):

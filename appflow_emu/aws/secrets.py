@@ -10,6 +10,9 @@ the profile's ``credentialsArn``); a custom connector reads it itself with ``Get
 - :class:`MotoSecrets`: moto's Secrets Manager while ``moto.mock_aws`` is active.
 - :class:`EndpointSecrets`: the Secrets Manager at an endpoint URL (server mode's ``--aws-endpoint``).
 
+A secret that is not there raises :class:`SecretNotFound`; any other error Secrets Manager answers
+(or no answer) raises :class:`~appflow_emu.aws.moto.NeighbourRefused`.
+
 Secret values never show in a repr, and never reach a saved state document in clear: a snapshot
 holds, for each embedded secret, a reference (an HMAC of the value under a key that exists only in
 this process's memory) that :data:`VAULT` resolves in this process only.
@@ -223,32 +226,29 @@ class MotoSecrets:
     def _client(self) -> Any:
         return moto.client("secretsmanager", self.account_id, self.region, self.endpoint_url)
 
+    def _call(self, operation: str, method: str, secret: str, not_found: bool = True, **kwargs: Any) -> Any:
+        """One Secrets Manager call. A secret that is not there (or deleted, when ``not_found``)
+        raises SecretNotFound; any other error answer, or no answer, NeighbourRefused."""
+        try:
+            return getattr(self._client, method)(**kwargs)
+        except moto.CALL_ERRORS as e:
+            refused = moto.refused("Secrets Manager", operation, e, secret)
+            if not_found and refused.code in ("ResourceNotFoundException", "InvalidRequestException"):
+                raise SecretNotFound(secret) from None
+            raise refused from None
+
     def create(self, name: str, value: str, suffix: str) -> str:
-        return str(self._client.create_secret(Name=name, SecretString=value)["ARN"])
+        answer = self._call("CreateSecret", "create_secret", name, not_found=False, Name=name, SecretString=value)
+        return str(answer["ARN"])
 
     def update(self, arn: str, value: str) -> None:
-        try:
-            self._client.put_secret_value(SecretId=arn, SecretString=value)
-        except Exception as e:  # noqa: BLE001 - botocore ClientError
-            if moto.error_code(e) == "ResourceNotFoundException":
-                raise SecretNotFound(arn) from None
-            raise
+        self._call("PutSecretValue", "put_secret_value", arn, SecretId=arn, SecretString=value)
 
     def delete(self, arn: str) -> None:
-        try:
-            self._client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
-        except Exception as e:  # noqa: BLE001
-            if moto.error_code(e) == "ResourceNotFoundException":
-                raise SecretNotFound(arn) from None
-            raise
+        self._call("DeleteSecret", "delete_secret", arn, SecretId=arn, ForceDeleteWithoutRecovery=True)
 
     def get(self, arn: str) -> str:
-        try:
-            return str(self._client.get_secret_value(SecretId=arn)["SecretString"])
-        except Exception as e:  # noqa: BLE001
-            if moto.error_code(e) in ("ResourceNotFoundException", "InvalidRequestException"):
-                raise SecretNotFound(arn) from None
-            raise
+        return str(self._call("GetSecretValue", "get_secret_value", arn, SecretId=arn)["SecretString"])
 
     def __repr__(self) -> str:
         where = f" {self.endpoint_url}" if self.endpoint_url else ""

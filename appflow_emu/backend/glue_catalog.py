@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from appflow_emu.aws.glue import DatabaseNotFound, GlueCatalog, GlueUnavailable
+from appflow_emu.aws.moto import NeighbourRefused
 from appflow_emu.backend.runtime import RegionState, Runtime
 from appflow_emu.catalog.connectors import connector_properties
 from appflow_emu.simulator import formats
@@ -188,7 +189,7 @@ def register(runtime: Runtime, state: RegionState, glue: Mapping[str, Any], outp
     except DatabaseNotFound:
         failure = f"The Glue Data Catalog database {database} does not exist"
         return _detail(table_name(prefix, "appflow", flow), "Error", "0", failure, "Error", "0", failure)
-    except GlueUnavailable as e:
+    except NeighbourRefused as e:  # Glue refused, or S3 refused reading the run's first file
         failure = f"The Glue Data Catalog registration failed: {e}"
         return _detail(table_name(prefix, "appflow", flow), "Error", "0", failure, "Error", "0", failure)
     return _detail(latest, "Successful", str(len(tables)), f"{len(tables)} tables created or updated in database "

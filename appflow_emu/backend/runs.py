@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from appflow_emu.aws.moto import NeighbourRefused
 from appflow_emu.backend import glue_catalog, notifications
 from appflow_emu.backend.lambda_connectors import profile_connector
 from appflow_emu.backend.resources import Execution, Flow
@@ -222,8 +223,8 @@ def next_record_time(template: Template, start: float) -> Optional[float]:
             t = to_epoch_seconds(found.get(field))
             if t is not None and (earliest is None or t < earliest):
                 earliest = t
-    except RunFailure:  # the source cannot be read (a missing bucket): every run fails as the template did
-        return None
+    except (RunFailure, NeighbourRefused):  # the source cannot be read (a missing bucket, a bucket policy
+        return None  # that denies): every run fails as the template did
     return earliest
 
 

@@ -1,7 +1,9 @@
 """One run: source -> compiled tasks -> sink, and the execution record's numbers from what moved.
 
 ``run(plan)`` reads only its :class:`~appflow_emu.simulator.plan.RunPlan`. Nothing here raises: a
-RunFailure ends the run in Error with its message; records that fail to convert or write are
+RunFailure ends the run in Error with its message, and so does a neighbour's refusal
+(``NeighbourRefused``: S3 denying an object under a bucket policy..., worded by
+:func:`~appflow_emu.simulator.plan.refusal_text`); records that fail to convert or write are
 counted in ``putFailuresCount`` (the run then ends in Error too); anything unexpected is a bug in
 the emulator and surfaces as EmulatorError (intercept/dispatch.py).
 """
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
+from appflow_emu.aws.moto import NeighbourRefused
 from appflow_emu.model.errors import counted
 from appflow_emu.simulator import formats, sources
-from appflow_emu.simulator.plan import Record, RecordFailure, RunFailure, RunPlan, SinkResult, Tally
+from appflow_emu.simulator.plan import Record, RecordFailure, RunFailure, RunPlan, SinkResult, Tally, refusal_text
 from appflow_emu.simulator.sinks import sink_for
 
 
@@ -46,9 +49,10 @@ def run(plan: RunPlan) -> Outcome:
             raise RunFailure(plan.failure)
         records = _guarded(plan.tasks, sources.read(plan, tally), task_failures)
         written: SinkResult = sink_for(plan.destination).write(plan, records)
-    except RunFailure as failure:
+    except (RunFailure, NeighbourRefused) as error:
+        failure = error if isinstance(error, RunFailure) else RunFailure(refusal_text(error))
         # What a sink wrote before the run failed stays written (the sink attaches it).
-        partial: Optional[SinkResult] = getattr(failure, "result", None)
+        partial: Optional[SinkResult] = getattr(error, "result", None)
         result = {
             "bytesProcessed": tally.bytes_read,
             "bytesWritten": partial.bytes_written if partial is not None else 0,

@@ -15,13 +15,16 @@ A run streams records (plain dicts) from a source, through the compiled tasks, i
 ``RunFailure`` ends the run in Error with its message (DropDataset, a missing bucket, a record
 that cannot be converted when AppFlow fails the run, the user's callback failing); ``RecordFailure``
 fails one record, which the sink counts in ``putFailuresCount`` (and writes to the error bucket
-when configured).
+when configured). A neighbour that refuses a call the run makes (S3 denying ``PutObject`` under a
+bucket policy...) raises :class:`~appflow_emu.aws.moto.NeighbourRefused` from its port; the engine
+ends the run in Error with :func:`refusal_text`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from appflow_emu.aws.moto import NeighbourRefused
 from appflow_emu.model.errors import callable_name
 
 Record = Dict[str, Any]
@@ -43,6 +46,22 @@ class RecordFailure(Exception):
         super().__init__(message)
         self.message = message
         self.record = record
+
+
+_S3_WRITES = frozenset({"PutObject", "DeleteObject", "CreateBucket"})
+
+
+def refusal_text(refused: NeighbourRefused) -> str:
+    """A run's executionMessage when a neighbour refused one of its calls. [guess: AppFlow's exact
+    wording is not published; it names the bucket and passes S3's error code and message on, in the
+    form of the emulator's other S3 messages (``destination_bucket_missing_text``)]"""
+    if refused.service == "S3":
+        bucket = refused.resource.split("/", 1)[0]
+        verb = "write to" if refused.operation in _S3_WRITES else "read from"
+        return (f"Amazon AppFlow could not {verb} the S3 bucket {bucket}, S3 error {refused.code}. "
+                f"{refused.message}")
+    return (f"Amazon AppFlow could not complete {refused.service} {refused.operation}, error {refused.code}. "
+            f"{refused.message}")
 
 
 def callback_failure(what: str, fn: Any, error: BaseException) -> RunFailure:
