@@ -42,6 +42,7 @@ PROTOCOL_ERRORS: Dict[str, int] = {
     "SerializationException": 400,
     "UnknownOperationException": 404,
     "RequestEntityTooLargeException": 413,
+    "MalformedHttpRequestException": 400,  # a request that is not HTTP/1.1 as sent (server mode)
 }
 
 

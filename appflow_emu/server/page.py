@@ -309,13 +309,23 @@ def _headers(response: Response, nonce: Optional[str] = None) -> Response:
     return response
 
 
-def _get_only(request: Request) -> Optional[Response]:
-    if request.method in ("GET", "HEAD"):
+READ_METHODS = ("GET", "HEAD")  # what the page, its JSON, health and version answer
+
+
+def refuse_method(request: Request, allowed: Tuple[str, ...], what: str) -> Optional[Response]:
+    """None when ``request``'s method is one of ``allowed``; else the control API's 405: JSON
+    ``{"error": "MethodNotAllowed", "message": ...}`` with an ``Allow`` header listing them."""
+    if request.method in allowed:
         return None
-    response = Response(json.dumps({"error": "MethodNotAllowed", "message": "the page takes GET"}), status=405,
-                        mimetype="application/json")
-    response.headers["Allow"] = "GET, HEAD"
+    response = Response(json.dumps({"error": "MethodNotAllowed",
+                                    "message": f"{what} takes {' or '.join(allowed)}, not {request.method}"}),
+                        status=405, mimetype="application/json")
+    response.headers["Allow"] = ", ".join(allowed)
     return response
+
+
+def _get_only(request: Request) -> Optional[Response]:
+    return refuse_method(request, READ_METHODS, "the page")
 
 
 def page_routes(emu: Emulator, prefix: str) -> Dict[str, Callable[[Request], Response]]:
