@@ -32,7 +32,7 @@ from typing import (
 )
 
 from appflow_emu.aws.environment import getenv
-from appflow_emu.backend import snapshots
+from appflow_emu.backend import clock, snapshots
 from appflow_emu.backend.notifications import DETAIL_TYPES, deliver, matching
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Flow
 from appflow_emu.backend.runtime import (
@@ -47,7 +47,11 @@ from appflow_emu.backend.runtime import (
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.handle.arguments import (
     StrictAttributes,
+    account_arg,
     count_arg,
+    flag_arg,
+    optional_text_arg,
+    place_args,
     renamed,
     text_arg,
     where,
@@ -58,7 +62,7 @@ from appflow_emu.intercept.botocore_call import BotocoreResponder
 from appflow_emu.intercept.http_wire import HttpResponder
 from appflow_emu.intercept.secrets_call import SecretsResponder
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError, counted, listing
-from appflow_emu.model.regions import region_names
+from appflow_emu.model.regions import region_name, region_names
 from appflow_emu.simulator.custom_connectors import check_implementation
 from appflow_emu.simulator.dataplane import Scope
 from appflow_emu.simulator.sinks import WarehouseSink, sink_for
@@ -205,13 +209,14 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
     def set_quota(self, name: str, value: int) -> None:
         """Lower (or raise) a quota in every account and region: ``flows``,
         ``connector_profiles`` or ``custom_connectors``."""
-        if name not in DEFAULT_QUOTAS:
+        if text_arg("name", name) not in DEFAULT_QUOTAS:
             raise NotFoundError(f"unknown quota {name!r}; known: {listing(DEFAULT_QUOTAS)}")
         self._runtime.quotas[name] = count_arg("value", value)
 
     # -- state -----------------------------------------------------------------------------
     def state(self, region: str = DEFAULT_REGION, account_id: Optional[str] = None) -> RegionView:
         """One account and region (the account defaults to ``MOTO_ACCOUNT_ID`` or 123456789012)."""
+        region, account_id = region_name(region, "region"), account_arg(account_id)
         return RegionView(self._runtime.state(region, account_id or current_account_id()))
 
     def states(self) -> Dict[Tuple[str, str], RegionView]:
@@ -271,10 +276,14 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
             document = json.loads(text)
         except ValueError as e:
             raise InvalidStateError(f"{target} is not a JSON state document: {e}") from None
+        except RecursionError:  # Python's decoder recurses; emu.save never nests near the limit
+            raise InvalidStateError(f"{target} is not a state document emu.save wrote: it nests arrays and "
+                                    "objects deeper than Python's JSON decoder can read") from None
         return self.restore(document)
 
     # -- finding what a verb names ------------------------------------------------------------
     def _matching(self, region: Optional[str], account_id: Optional[str]) -> List[RegionState]:
+        region, account_id = place_args(region, account_id)
         return [s for s in self._runtime.region_states()
                 if (region is None or s.region == region) and (account_id is None or s.account_id == account_id)]
 
@@ -310,6 +319,7 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
                     account_id: Optional[str]) -> Tuple[Optional[Scope], List[RegionState]]:
         """Where SaaS records seeded or read with these arguments live (see dataplane.py), and
         the region states whose flows see them."""
+        region, account_id = place_args(region, account_id)
         if profile is not None:
             state = self._profile_state(profile, region, account_id)
             owner = state.profiles.get(profile)
@@ -339,6 +349,7 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
             return ran | set(state.flows.view().keys())
 
         state = self._resolve("flow", flow, region, account_id, names)
+        execution_id = optional_text_arg("execution_id", execution_id)
         with data.lock:
             runs = dict(data.delivered.get((state.account_id, state.region, flow)) or {})
         if execution_id is None:
@@ -401,6 +412,7 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
     @staticmethod
     def _delivered_lists(by_region: Mapping[Tuple[str, str], Sequence[Record]], region: Optional[str],
                          account_id: Optional[str]) -> List[Record]:
+        region, account_id = place_args(region, account_id)
         return [dict(r) for (a, rg), items in by_region.items()
                 if (region is None or rg == region) and (account_id is None or a == account_id) for r in items]
 
@@ -437,6 +449,7 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
         """The connector now rejects this profile's credentials (or accepts them again with
         ``invalid=False``): AppFlow answers ConnectorAuthenticationException where it checks
         them, and runs through the profile fail."""
+        invalid = flag_arg("invalid", invalid)
         state = self._profile_state(profile, region, account_id)
         with state.lock:
             if invalid:
@@ -472,18 +485,21 @@ class Emulator(SourceDataVerbs, NeighbourVerbs, StrictAttributes):
         return self._runtime.now()
 
     def advance(self, delta: Union[timedelta, float]) -> None:
-        """Move the emulator's clock forward; scheduled runs whose ticks are passed run now."""
+        """Move the emulator's clock forward; scheduled runs whose ticks are passed run now. The
+        clock stays before 3000-01-01T00:00:00Z: a delta that would move it further is a ValueError."""
         if isinstance(delta, timedelta):
-            seconds = delta.total_seconds()
+            seconds: Union[int, float] = delta.total_seconds()
         elif isinstance(delta, (int, float)) and not isinstance(delta, bool):
-            seconds = float(delta)
+            seconds = delta
         else:
-            raise TypeError(f"delta must be a timedelta or seconds, got {delta!r}")
-        if not math.isfinite(seconds):
+            raise TypeError(f"delta must be a timedelta or seconds, got {delta!r:.80}")
+        if isinstance(seconds, float) and not math.isfinite(seconds):
             raise ValueError(f"delta must be a finite duration, got {delta!r}")
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._runtime.clock_offset += seconds
+        runtime = self._runtime
+        with runtime.lock:
+            runtime.clock_offset = clock.checked_offset(seconds, f"advance(delta={delta!r:.80})", runtime.clock_offset)
         self.tick()
 
     def tick(self) -> None:

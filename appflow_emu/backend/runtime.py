@@ -12,7 +12,6 @@ clients see consistent state.
 from __future__ import annotations
 
 import functools
-import os
 import random
 import threading
 from dataclasses import dataclass, field

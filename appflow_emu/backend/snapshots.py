@@ -11,8 +11,10 @@ in (custom connector implementations, ``fail_records`` predicates) are not data:
 them under ``not_kept``.
 
 ``restore(runtime, doc)`` checks the document (format, version, then the JSON Schema in
-``backend/state_schema.py``), builds the whole state aside, and only then swaps it in: a bad
-document raises :class:`~appflow_emu.model.errors.InvalidStateError` and changes nothing.
+``backend/state_schema.py``, then every stored flow, connector profile and registration as the
+request that made it was, ``backend/stored_definitions.py``), builds the whole state aside, and
+only then swaps it in: a bad document raises
+:class:`~appflow_emu.model.errors.InvalidStateError` and changes nothing.
 Migrations from older format versions go in ``MIGRATIONS`` (version -> function to the next one).
 """
 from __future__ import annotations
@@ -28,10 +30,11 @@ import botocore
 import jsonschema
 
 from appflow_emu.aws.secrets import secret_region
+from appflow_emu.backend import clock, stored_definitions
 from appflow_emu.backend.pagination import Index
 from appflow_emu.backend.resources import ConnectorProfile, ConnectorRegistration, Execution, Flow
 from appflow_emu.backend.runtime import FlowFaults, RegionState, Runtime
-from appflow_emu.backend.state_schema import FORMAT, SCHEMA, VERSION, is_valid
+from appflow_emu.backend.state_schema import FORMAT, NOT_NAN, SCHEMA, VERSION, is_valid
 from appflow_emu.catalog.entities import Entity, Field
 from appflow_emu.model.errors import InvalidStateError
 from appflow_emu.model.service import service_model
@@ -123,9 +126,11 @@ def _flow_doc(flow: Flow) -> Doc:
     return out
 
 
-def _flow_from(doc: Doc) -> Flow:
-    values = {k: decode_value(v, k) for k, v in doc.items() if k not in ("executions", "active")}
-    executions = [Execution(**{k: decode_value(v, k) for k, v in e.items()}) for e in doc["executions"]]
+def _flow_from(doc: Doc, where: str, place: str) -> Flow:
+    values = {k: decode_value(v, k) for k, v in doc.items() if k != "active"}
+    values["executions"] = [{k: decode_value(v, k) for k, v in e.items()} for e in values["executions"]]
+    stored_definitions.check_flow(values, where, place)
+    executions = [Execution(**e) for e in values.pop("executions")]
     by_id = {e.execution_id: e for e in executions}
     missing = [i for i in doc["active"] if i not in by_id]
     if missing:
@@ -138,10 +143,10 @@ def _index_doc(index: Index, render: Callable[[Any], Doc]) -> Doc:
     return {"items": [{"seq": seq, "item": render(item)} for _, seq, item in entries], "next_seq": next_seq}
 
 
-def _index_from(doc: Doc, build: Callable[[Doc], Any], key: str, what: str) -> Index:
+def _index_from(doc: Doc, build: Callable[[Doc, str], Any], key: str, what: str, where: str) -> Index:
     entries = []
-    for entry in doc["items"]:
-        item = build(entry["item"])
+    for i, entry in enumerate(doc["items"]):
+        item = build(entry["item"], f"{where}.items[{i}].item")
         entries.append((getattr(item, key), entry["seq"], item))
     try:
         return Index.from_entries(entries, doc["next_seq"])
@@ -180,15 +185,25 @@ def _region_doc(state: RegionState, not_kept: List[Doc]) -> Doc:
     }
 
 
-def _region_from(doc: Doc) -> RegionState:
+def _checked(doc: Doc, where: str, check: Callable[[Doc, str, str], None], place: str) -> Doc:
+    values = {k: decode_value(v, k) for k, v in doc.items()}
+    check(values, where, place)
+    return values
+
+
+def _region_from(doc: Doc, where: str) -> RegionState:
+    """The region ``doc`` (at ``where`` in the document); every stored resource is checked as the
+    request that made it was (``backend/stored_definitions.py``)."""
     state = RegionState(doc["account_id"], doc["region"])
     state.kms_arn = doc.get("kms_arn")
+    place = f"account {state.account_id}, {state.region}"
     # A profile's credentials are its secret's (the document's "secrets", or moto's).
-    state.profiles = _index_from(doc["profiles"], lambda p: ConnectorProfile(
-        **{k: decode_value(v, k) for k, v in p.items()}), "name", "connector profiles")
-    state.flows = _index_from(doc["flows"], _flow_from, "name", "flows")
-    state.registrations = _index_from(doc["registrations"], lambda r: ConnectorRegistration(
-        **{k: decode_value(v, k) for k, v in r.items()}), "label", "registrations")
+    state.profiles = _index_from(doc["profiles"], lambda p, at: ConnectorProfile(
+        **_checked(p, at, stored_definitions.check_profile, place)), "name", "connector profiles", f"{where}.profiles")
+    state.flows = _index_from(doc["flows"], lambda f, at: _flow_from(f, at, place), "name", "flows", f"{where}.flows")
+    state.registrations = _index_from(doc["registrations"], lambda r, at: ConnectorRegistration(
+        **_checked(r, at, stored_definitions.check_registration, place)), "label", "registrations",
+        f"{where}.registrations")
     state.scheduled = set(doc.get("scheduled", ()))
     state.next_due = {d["flow"]: ((d["schema_version"], d["activated_at"]), d["due"]) for d in doc.get("next_due", ())}
     state.faults = {f["flow"]: FlowFaults(failures=list(f.get("failures", ())), polls=f.get("polls"))
@@ -329,9 +344,11 @@ def check(doc: Any) -> Doc:
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = (f"{first.instance!r} is not a finite number" if first.validator == "not"
+                   and first.validator_value == NOT_NAN else first.message)
         raise InvalidStateError(f"the state document does not match the schema at {_schema_path(first)}: "
-                                f"{first.message:.300}{more}")
-    return doc
+                                f"{message:.300}{more}")
+    raise InvalidStateError("the state document does not match the schema")  # the checks disagree: a bug
 
 
 def restore(runtime: Runtime, doc: Any) -> List[Doc]:
@@ -345,10 +362,13 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
         fresh.conflict_on_concurrent_start = settings["conflict_on_concurrent_start"]
         fresh.caller_arn = settings["caller_arn"]
         fresh.quotas.update(settings["quotas"])
-        fresh.clock_offset = float(doc["clock_offset"])
+        try:
+            fresh.clock_offset = clock.checked_offset(doc["clock_offset"], "the state document's clock_offset")
+        except ValueError as bad:
+            raise InvalidStateError(str(bad)) from None
         fresh.set_id_generators(_state_of(doc["ids"]["ids"]), _state_of(doc["ids"]["requests"]))
-        for region_doc in doc["regions"]:
-            state = _region_from(region_doc)
+        for i, region_doc in enumerate(doc["regions"]):
+            state = _region_from(region_doc, f"$.regions[{i}]")
             key = (state.account_id, state.region)
             if key in fresh.states:
                 raise InvalidStateError(f"the state document holds account {key[0]} in {key[1]} twice")
@@ -385,6 +405,9 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
         raise
     except (TypeError, ValueError, KeyError) as e:  # a value the schema admits but the state cannot take
         raise InvalidStateError(f"the state document cannot be restored: {type(e).__name__}: {e}") from None
+    except RecursionError:  # a dict handed to restore may nest deeper than any state the emulator makes
+        raise InvalidStateError("the state document cannot be restored: it nests values deeper than "
+                                "Python's recursion limit") from None
     # Secret values are held by the process that saved them: elsewhere the secrets come back empty.
     missing = fresh.aws.secrets_embedded.replace(doc.get("secrets", []))
     try:

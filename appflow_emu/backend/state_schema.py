@@ -6,20 +6,28 @@ names the first bad path. docs/state.md describes the document in words.
 Values the JSON types cannot hold (datetimes, Decimals, bytes, non-finite floats, tuples, dicts
 whose keys are not text) are written as ``{"$emu": kind, "value": ...}``; a dict that has a key
 ``"$emu"`` of its own is written as ``{"$emu": "dict", "items": [[key, value]...]}``.
+
+Every number the schema takes is finite (``finite_numbers``): JSON has no NaN or Infinity, but
+Python's ``json`` reads them, and a dict handed to ``restore`` may hold them. Timestamps lie within
+``model/timestamps.EARLIEST``..``LATEST`` (1970 to the end of 9999), the clock offset keeps the clock
+before ``clock.CLOCK_LIMIT`` (``backend/clock.py``).
 """
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, Callable, Dict, List, Optional
 
 from appflow_emu.aws.glue import EXPORT_SCHEMA as GLUE_EXPORT_SCHEMA
+from appflow_emu.backend.clock import CLOCK_LIMIT
+from appflow_emu.model.timestamps import EARLIEST, LATEST
 
 FORMAT = "appflow_emu/state"
 VERSION = 1
 
 _ID = {"type": "string", "minLength": 1}
-_TIME = {"type": "number"}
-_OPT_TIME = {"type": ["number", "null"]}
+_TIME = {"type": "number", "minimum": EARLIEST, "maximum": LATEST}
+_OPT_TIME = {"type": ["number", "null"], "minimum": EARLIEST, "maximum": LATEST}
 _OPT_TEXT = {"type": ["string", "null"]}
 _OBJECT = {"type": "object"}
 _ANY: Dict[str, Any] = {}
@@ -172,7 +180,40 @@ _DELIVERED_RUN = {
     "additionalProperties": False,
 }
 
-SCHEMA: Dict[str, Any] = {
+
+# -- finite numbers ----------------------------------------------------------------------------------------
+# No number is both 1 or more and 0 or less, except NaN: every comparison with NaN is false, so
+# jsonschema's "minimum"/"maximum" (which refuse a number below/above the bound) let it through.
+NOT_NAN = {"type": "number", "minimum": 1, "maximum": 0}
+_LARGEST = sys.float_info.max
+
+
+def finite_numbers(schema: Any) -> Any:
+    """``schema`` with every node that takes numbers refusing NaN and the infinities: bounded by the
+    largest float (when it has no tighter bound) and ``"not": NOT_NAN``."""
+    if isinstance(schema, list):
+        return [finite_numbers(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: Dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties":
+            out[key] = {name: finite_numbers(s) for name, s in value.items()}
+        elif key in ("items", "additionalProperties", "oneOf", "not"):
+            out[key] = finite_numbers(value)
+        else:
+            out[key] = value
+    types = schema.get("type", ())
+    if "number" in (types if isinstance(types, list) else [types]):
+        out.setdefault("minimum", -_LARGEST)
+        out.setdefault("maximum", _LARGEST)
+        if "not" in out:
+            raise ValueError("finite_numbers cannot add its NaN check to a schema with a 'not' of its own")
+        out["not"] = NOT_NAN
+    return out
+
+
+SCHEMA: Dict[str, Any] = finite_numbers({
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "appflow_emu saved state",
     "type": "object",
@@ -195,7 +236,7 @@ SCHEMA: Dict[str, Any] = {
                 "quotas": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
             },
         },
-        "clock_offset": {"type": "number", "minimum": 0},
+        "clock_offset": {"type": "number", "minimum": 0, "maximum": CLOCK_LIMIT},
         "ids": {"type": "object", "required": ["ids", "requests"], "additionalProperties": False,
                 "properties": {"ids": _RANDOM_STATE, "requests": _RANDOM_STATE}},
         "regions": {"type": "array", "items": _REGION_STATE},
@@ -247,7 +288,7 @@ SCHEMA: Dict[str, Any] = {
                            "account_id": _ID, "region": _ID, "name": _ID}}},
     },
     "additionalProperties": False,
-}
+})
 
 
 # -- a compiled check of the schema ----------------------------------------------------------------------
@@ -284,7 +325,7 @@ def compiled_check(schema: Dict[str, Any]) -> Check:
     used above; any other keyword is refused when compiling, so the two cannot drift apart)."""
     unknown = set(schema) - _ANNOTATIONS - {
         "type", "const", "enum", "required", "properties", "additionalProperties", "items", "minItems",
-        "maxItems", "minimum", "minLength", "pattern", "oneOf"}
+        "maxItems", "minimum", "maximum", "minLength", "pattern", "oneOf", "not"}
     if unknown:
         raise ValueError(f"compiled_check does not know the keywords {sorted(unknown)}")
     checks: List[Check] = []
@@ -302,9 +343,13 @@ def compiled_check(schema: Dict[str, Any]) -> Check:
     if "enum" in schema:
         allowed = list(schema["enum"])
         checks.append(lambda v: any(_same(v, a) for a in allowed))
+    # jsonschema refuses a number below "minimum" (above "maximum"): NaN, never below nor above, passes
     if "minimum" in schema:
         low = schema["minimum"]
-        checks.append(lambda v: not _TYPES["number"](v) or v >= low)
+        checks.append(lambda v: not _TYPES["number"](v) or not v < low)
+    if "maximum" in schema:
+        high = schema["maximum"]
+        checks.append(lambda v: not _TYPES["number"](v) or not v > high)
     if "minLength" in schema:
         shortest = schema["minLength"]
         checks.append(lambda v: not isinstance(v, str) or len(v) >= shortest)
@@ -356,6 +401,9 @@ def compiled_check(schema: Dict[str, Any]) -> Check:
     if "oneOf" in schema:
         options = [compiled_check(s) for s in schema["oneOf"]]
         checks.append(lambda v: sum(1 for c in options if c(v)) == 1)
+    if "not" in schema:
+        refused = compiled_check(schema["not"])
+        checks.append(lambda v: not refused(v))
     if not checks:
         return lambda v: True
     if len(checks) == 1:

@@ -386,6 +386,11 @@ def field_from_user(spec: FieldSpec) -> Field:
         raise ValueError(f"field name {identifier!r} must not contain whitespace (AppFlow's pattern \\S+)")
     kwargs["identifier"] = identifier
     kwargs.setdefault("label", identifier)
+    for key in ("label", "field_type", "description"):  # text (a description may be None)
+        value = kwargs.get(key, "")
+        if not isinstance(value, str) and not (key == "description" and value is None):
+            raise TypeError(f"field {identifier!r}: its {key} must be a string, got {type(value).__name__}: "
+                            f"{value!r:.80}")
     kwargs["values"] = tuple(str(v) for v in kwargs.get("values") or ())
     for flag in ("primary_key", "timestamp", "read_only", "nullable"):
         if flag in kwargs:

@@ -8,9 +8,13 @@ import difflib
 import functools
 import inspect
 import warnings
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar
+
+from appflow_emu.model.regions import region_name
 
 Record = Dict[str, Any]
+
+ACCOUNT_DIGITS = 12
 
 
 def where(region: Optional[str], account_id: Optional[str]) -> str:
@@ -24,16 +28,50 @@ def where(region: Optional[str], account_id: Optional[str]) -> str:
     return "in " + " ".join(parts)
 
 
-def text_arg(name: str, value: Any) -> str:
+def string_arg(name: str, value: Any) -> str:
+    """A string, which may be empty."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}: {value!r:.80}")
-    if not value:
+    return value
+
+
+def text_arg(name: str, value: Any) -> str:
+    """A string that is not empty."""
+    if not string_arg(name, value):
         raise ValueError(f"{name} must not be empty")
     return value
 
 
 def optional_text_arg(name: str, value: Any) -> Optional[str]:
     return None if value is None else text_arg(name, value)
+
+
+def flag_arg(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r:.80}")
+    return value
+
+
+def region_arg(value: Any, name: str = "region") -> Optional[str]:
+    """None, or a region name a botocore client accepts."""
+    return None if value is None else region_name(value, name)
+
+
+def account_arg(value: Any, name: str = "account_id") -> Optional[str]:
+    """None, or an AWS account id: 12 digits."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string of {ACCOUNT_DIGITS} digits, got {type(value).__name__}: "
+                        f"{value!r:.80}")
+    if not (len(value) == ACCOUNT_DIGITS and value.isascii() and value.isdigit()):
+        raise ValueError(f"{name} must be {ACCOUNT_DIGITS} digits, got {value!r:.80}")
+    return value
+
+
+def place_args(region: Any, account_id: Any) -> Tuple[Optional[str], Optional[str]]:
+    """A verb's ``region=`` and ``account_id=`` (each None, or a region name / an account id)."""
+    return region_arg(region), account_arg(account_id)
 
 
 def records_arg(records: Any) -> List[Record]:

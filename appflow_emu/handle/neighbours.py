@@ -8,12 +8,16 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from appflow_emu.aws.lambdas import Function, FunctionRegistry, HandlerFunction, ModuleFunction
 from appflow_emu.aws.s3 import ObjectStore
 from appflow_emu.backend.runtime import DEFAULT_REGION, Runtime, current_account_id
-from appflow_emu.handle.arguments import endpoint_arg, optional_text_arg, renamed, text_arg
+from appflow_emu.handle.arguments import (
+    endpoint_arg,
+    place_args,
+    renamed,
+    string_arg,
+    text_arg,
+)
 from appflow_emu.model.errors import NotFoundError, listing
 
 Handler = Union[Callable[[Any, Any], Any], str, Any]
-
-ACCOUNT_DIGITS = 12
 
 
 class NeighbourVerbs:
@@ -96,12 +100,13 @@ class NeighbourVerbs:
 
     def list_objects(self, bucket: str, prefix: str = "") -> List[str]:
         """The bucket's keys under ``prefix``, sorted."""
+        prefix = string_arg("prefix", prefix)
         return list(self._bucket(bucket).list(bucket, prefix))
 
     # -- the Glue Data Catalog -----------------------------------------------------------------------
     def _glue(self, region: Optional[str], account_id: Optional[str]) -> Any:
-        return self._runtime.aws.glue(optional_text_arg("account_id", account_id) or current_account_id(),
-                                      optional_text_arg("region", region) or DEFAULT_REGION)
+        region, account_id = place_args(region, account_id)
+        return self._runtime.aws.glue(account_id or current_account_id(), region or DEFAULT_REGION)
 
     @renamed(name="database")
     def create_glue_database(self, database: str, *, region: Optional[str] = None,
@@ -138,10 +143,7 @@ class NeighbourVerbs:
         (NotFoundError if none was registered so). A function registered here comes before moto's
         Lambda and ``lambda_endpoint``; it outlives ``reset()`` and ``restore()``."""
         function = text_arg("function", function)
-        region = optional_text_arg("region", region)
-        account_id = optional_text_arg("account_id", account_id)
-        if account_id is not None and not (account_id.isdigit() and len(account_id) == ACCOUNT_DIGITS):
-            raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
+        region, account_id = place_args(region, account_id)
         registry = self._runtime.aws.functions
         key = FunctionRegistry.key(function, region, account_id)
         if handler is None:

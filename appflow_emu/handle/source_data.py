@@ -17,7 +17,14 @@ from appflow_emu.catalog.entities import (
     follows_custom_convention,
     has_closed_catalog,
 )
-from appflow_emu.handle.arguments import did_you_mean, records_arg, text_arg
+from appflow_emu.handle.arguments import (
+    did_you_mean,
+    flag_arg,
+    optional_text_arg,
+    place_args,
+    records_arg,
+    text_arg,
+)
 from appflow_emu.model.errors import listing
 from appflow_emu.simulator.dataplane import Scope
 
@@ -50,6 +57,7 @@ class SourceDataVerbs:
         ct = normalize_connector_type(text_arg("connector_type", connector_type))
         entity = text_arg("entity", entity)
         rows = records_arg(records)
+        check_fields = flag_arg("check_fields", check_fields)
         scope, states = self._data_scope(ct, profile, region, account_id)
         if check_fields:
             self._check_fields(ct, self._known_entity(ct, entity, scope, seeding=True), rows)
@@ -136,6 +144,9 @@ class SourceDataVerbs:
                                 else "they come from the custom connector's implementation"))
         if not isinstance(entity, str) or not entity or any(c.isspace() for c in entity):
             raise ValueError(f"entity name {entity!r} must be non-empty without whitespace")
+        group, label, parent = (optional_text_arg(n, v) for n, v in (("group", group), ("label", label),
+                                                                       ("parent", parent)))
+        region, account_id = place_args(region, account_id)
         if account_id is not None and region is None:
             raise ValueError("account_id= needs region=: an entity is added for one account and region, "
                              "or (without both) for every account and region")

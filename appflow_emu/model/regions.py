@@ -58,12 +58,20 @@ def region_names(value: Any, what: str) -> FrozenSet[str]:
     for name in value:
         if not isinstance(name, str):
             raise TypeError(f"{what} takes region names (strings), got {type(name).__name__}: {name!r:.80}")
-        try:
-            if not name:
-                raise InvalidRegionError(region_name=name)
-            validate_region_name(name)
-        except InvalidRegionError:
-            raise ValueError(f"{what}: {name!r} is not a region name a botocore client accepts "
-                             "(letters, digits and '-', as in 'us-east-9')") from None
-        names.append(name)
+        names.append(region_name(name, what))
     return frozenset(names)
+
+
+def region_name(name: Any, what: str) -> str:
+    """``name`` if it is a region name a botocore client accepts (botocore's own check: a host
+    label); else a TypeError (not a string) or ValueError saying what is expected."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a region name (a string), got {type(name).__name__}: {name!r:.80}")
+    try:
+        if not name:
+            raise InvalidRegionError(region_name=name)
+        validate_region_name(name)
+    except InvalidRegionError:
+        raise ValueError(f"{what}: {name!r:.80} is not a region name a botocore client accepts "
+                         "(letters, digits and '-', as in 'us-east-9')") from None
+    return name

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable, Dict
+import math
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from werkzeug.wrappers import Request, Response
 
 from appflow_emu import __version__
 from appflow_emu.emulator import Emulator
 from appflow_emu.model.errors import AmbiguousNameError, InvalidStateError, NotFoundError
-from appflow_emu.server.page import page_routes
+from appflow_emu.model.json_body import read_json
+from appflow_emu.server.page import READ_METHODS, page_routes, refuse_method
 
 CONTROL_PREFIX = "/_appflow_emu/"
+CONTROL_MAX_DEPTH = 200  # [guess] arrays and objects in a control body; Python's own walks recurse
 
 # The handle's verbs the control API offers: every one whose arguments and answer are data.
 VERBS = (
@@ -42,6 +45,21 @@ def _error(kind: str, message: str, status: int) -> Response:
     return _json({"error": kind, "message": message}, status)
 
 
+def _non_finite(kwargs: Dict[str, Any]) -> Optional[str]:
+    """Where the arguments hold NaN or an infinity (Python's ``json`` reads them; JSON has none), as
+    ``argument[0].key``; None when they hold none. Iterative: a body may nest deep."""
+    pending: List[Tuple[str, Any]] = list(kwargs.items())
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path
+        if isinstance(value, dict):
+            pending.extend((f"{path}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+    return None
+
+
 class ControlAPI:
     def __init__(self, emulator: Emulator, account_id: str) -> None:
         self.emulator = emulator
@@ -53,13 +71,14 @@ class ControlAPI:
         """``body``: the request's, read (and held to the size limit) by the server (server/wsgi.py)."""
         if verb in self.extra:
             return self.extra[verb](request)
-        if verb == "health":
-            return _json({"status": "ok"})
-        if verb == "version":
-            return _json({"appflow_emu": __version__})
+        if verb in ("health", "version"):
+            refused = refuse_method(request, READ_METHODS, verb)
+            if refused is not None:
+                return refused
+            return _json({"status": "ok"} if verb == "health" else {"appflow_emu": __version__})
         if verb not in VERBS:
             return _error("NotFoundError", f"no control verb {verb!r}; verbs: health, version, {', '.join(VERBS)}", 404)
-        if request.method == "GET" and verb in READ_VERBS:
+        if request.method in READ_METHODS and verb in READ_VERBS:
             try:
                 return _json({"result": self._call(verb, dict(request.args.items()))})
             except NotFoundError as e:
@@ -67,13 +86,21 @@ class ControlAPI:
             except (TypeError, ValueError) as e:
                 return _error(type(e).__name__, str(e), 400)
         if request.method != "POST":
-            return _error("MethodNotAllowed", f"{verb} takes POST with a JSON object of its arguments", 405)
+            refused = _error("MethodNotAllowed", f"{verb} takes POST with a JSON object of its arguments", 405)
+            refused.headers["Allow"] = ", ".join((*READ_METHODS, "POST") if verb in READ_VERBS else ("POST",))
+            return refused
         try:
-            kwargs = json.loads(body.decode("utf-8")) if body.strip() else {}
+            # bounded (model/json_body.py), deeper than the AppFlow wire: a restored document's seeded
+            # records are the user's data, under about ten levels of the document's own
+            kwargs = read_json(body, max_depth=CONTROL_MAX_DEPTH, allow_nan=True) if body.strip() else {}
         except ValueError as e:
             return _error("SerializationException", f"the body is not JSON: {e}", 400)
         if not isinstance(kwargs, dict):
             return _error("SerializationException", "the body must be a JSON object of keyword arguments", 400)
+        where = _non_finite(kwargs)
+        if where is not None:
+            return _error("SerializationException", f"the body is not JSON: {where} is not a number JSON has "
+                                                    f"(NaN and Infinity are not)", 400)
         try:
             return _json({"result": self._call(verb, kwargs)})
         except NotFoundError as e:
@@ -91,7 +118,13 @@ class ControlAPI:
             raise TypeError("over the control API, handler is a 'package.module:attribute' string (the server "
                             "imports it) or null")
         if verb == "put_object" and "body_base64" in kwargs:
-            kwargs["body"] = base64.b64decode(kwargs.pop("body_base64"), validate=True)
+            encoded = kwargs.pop("body_base64")
+            if not isinstance(encoded, str):
+                raise TypeError(f"body_base64 must be a base64 string, got {type(encoded).__name__}: {encoded!r:.80}")
+            try:
+                kwargs["body"] = base64.b64decode(encoded, validate=True)
+            except ValueError as e:  # binascii.Error; non-ASCII text
+                raise ValueError(f"body_base64 is not base64: {e}") from None
         result = getattr(emu, verb)(**kwargs)
         if verb == "get_object":
             return {"body_base64": base64.b64encode(result).decode("ascii")}

@@ -4,7 +4,8 @@ it without running anything the state holds.
 
 The hostile strings come in through every door that lets them: tag keys and values (the model
 allows ``<``), bucket names (``\\S+``) and prefixes (anything), record values, object keys put
-through the control API, and a restored state document (which may hold any description)."""
+through the control API, and a restored state document (a run's message may hold any text: AWS
+words it; a description or tag AppFlow would refuse, the restore refuses too)."""
 from __future__ import annotations
 
 import copy
@@ -77,16 +78,17 @@ def script_a_session(server: AppFlowServer) -> None:
     client.start_flow(flowName="accounts-broken")
     emu.put_object("plain-out", f"manual/{SCRIPT}.txt", IMG)  # a key and a body of one's own
 
-    # a state document may hold any description and tags: restore one through the control API
+    # a run's message may hold any text (AWS words it): restore a document holding one through the control API
     document = emu.snapshot()
     changed = 0
 
     def edit(node: Any) -> None:
         nonlocal changed
         if isinstance(node, dict):
-            if node.get("name") == "accounts-hostile" and "description" in node:
-                node["description"] = f"{SCRIPT} {QUOTES}"
-                node["tags"] = {**node.get("tags", {}), "note": SCRIPT}
+            if node.get("name") == "accounts-hostile" and "executions" in node:
+                node["executions"][0]["result"]["errorInfo"] = {"putFailuresCount": 0,
+                                                                "executionMessage": f"{SCRIPT} {QUOTES}"}
+                node["tags"] = {**node.get("tags", {}), "note": TAG_IMG}
                 changed += 1
             for value in node.values():
                 edit(value)
@@ -147,10 +149,10 @@ def test_the_page_shows_the_state_with_every_value_escaped(session) -> None:
     assert status == 200 and headers["content-type"].startswith("text/html")
     page = body.decode("utf-8")
     assert_nothing_injected(page)
-    # the escaped forms are there: description, tags, bucket, prefix, record values, object keys
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands" in page  # the description
+    # the escaped forms are there: a run's message, tags, bucket, prefix, record values, object keys
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; ampersands" in page  # the run's message
     assert "team&lt;script=&lt;img src=x onerror=alert" in page  # a tag
-    assert "note=&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "note=&lt;img src=x onerror=alert" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # a record value, in the object's start
     assert "&lt;b&gt;bold&lt;/b&gt;" in page  # the prefix, in the key
     assert "manual/&lt;script&gt;alert(1)&lt;/script&gt;.txt" in page
