@@ -123,10 +123,14 @@ def _normalize_destination(dest: Dict[str, Any]) -> Dict[str, Any]:
     props = dest.get("destinationConnectorProperties") or {}
     for member in S3_LIKE:
         s3 = props.get(member)
-        if s3 is not None:
-            fmt = s3.setdefault("s3OutputFormatConfig", {})
-            fmt.setdefault("prefixConfig", {})
-            fmt.setdefault("aggregationConfig", {"aggregationType": "None"})
+        if s3 is not None:  # members sent as JSON null arrive absent (model/validate.py); None is absent here too
+            if s3.get("s3OutputFormatConfig") is None:
+                s3["s3OutputFormatConfig"] = {}
+            fmt = s3["s3OutputFormatConfig"]
+            if fmt.get("prefixConfig") is None:
+                fmt["prefixConfig"] = {}
+            if fmt.get("aggregationConfig") is None:
+                fmt["aggregationConfig"] = {"aggregationType": "None"}
     return dest
 
 

@@ -9,19 +9,20 @@ import time
 from email.utils import formatdate
 from typing import Any, Dict, Optional, Tuple
 
+from appflow_emu.aws.moto import NeighbourRefused
 from appflow_emu.backend import HANDLERS
 from appflow_emu.backend.handlers import PartlyEncoded, encode_answer, encode_json
 from appflow_emu.backend.notifications import deliver
 from appflow_emu.backend.runtime import Call, RegionState, Runtime
 from appflow_emu.backend.schedules import catch_up
 from appflow_emu.model.errors import AppFlowError, EmulatorError
+from appflow_emu.model.json_body import JsonBodyError, read_json
 from appflow_emu.model.operation_specs import OperationSpec, spec
 from appflow_emu.model.service import error_statuses, route
 from appflow_emu.model.validate import format_errors, format_path
 
 Response = Tuple[int, Dict[str, str], bytes]
 
-_loads = json.JSONDecoder().decode
 _dumps_sorted = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
 
 
@@ -51,13 +52,25 @@ def _headers(request_id: str, body: bytes) -> Dict[str, str]:
 
 def error_response(runtime: Runtime, code: str, message: str) -> Response:
     """An AWS-shaped error: a model error, or one of the protocol's own (model/service.PROTOCOL_ERRORS)."""
-    body = encode_json({"message": message}).encode()
+    try:
+        body = encode_json({"message": message}).encode()
+    except UnicodeEncodeError:  # a lone surrogate the message echoes: escaped, the text stays JSON
+        body = json.dumps({"message": message}).encode()
     headers = _headers(runtime.new_request_id(), body)
     headers["x-amzn-errortype"] = code
     status = error_statuses().get(code)
     if status is None:
         raise EmulatorError(f"appflow_emu raised {code!r}, which the installed AppFlow model does not define")
     return status, headers, body
+
+
+def neighbour_refusal(exc: NeighbourRefused) -> Tuple[str, str]:
+    """The AppFlow error for a call that needed a neighbour which refused it (S3 denying the
+    ListObjectsV2 of ListConnectorEntities on an S3 profile...): ConnectorServerException, the
+    error AppFlow gives for a connector's own failure, with the neighbour's code and message [guess]."""
+    on = f" on {exc.resource}" if exc.resource else ""
+    return ("ConnectorServerException",
+            f"{exc.service} refused {exc.operation}{on}: {exc.code}: {exc.message}".rstrip(": "))
 
 
 def region_refused(runtime: Runtime, region: str) -> Response:
@@ -109,6 +122,15 @@ def _pruned(op: OperationSpec, result: Dict[str, Any]) -> Dict[str, Any]:
     return op.prune_output(result)  # type: ignore[no-any-return]
 
 
+def serialization_message(exc: JsonBodyError) -> str:
+    """The message of the SerializationException for a body ``read_json`` refused. [guess] AWS's
+    text: a syntax error keeps the emulator's long-standing sentence; any other refusal (not
+    UTF-8, too deep, a lone surrogate, a number no double holds) says why."""
+    if exc.syntax:
+        return "Could not parse the request body as JSON."
+    return f"Could not parse the request body as JSON: {exc.reason}."
+
+
 def find_operation(method: str, path: str) -> Optional[Tuple[OperationSpec, Dict[str, str]]]:
     found = route(method, path)
     if found is None:
@@ -140,9 +162,9 @@ def handle(
     try:
         if body and body != b"{}":
             try:
-                params = _loads(body.decode("utf-8"))
-            except ValueError:  # not UTF-8, or not JSON
-                raise AppFlowError("SerializationException", "Could not parse the request body as JSON.")
+                params = read_json(body)
+            except JsonBodyError as exc:  # not UTF-8, not JSON, too deep, a lone surrogate (model/json_body.py)
+                raise AppFlowError("SerializationException", serialization_message(exc))
             if type(params) is not dict:
                 raise AppFlowError("SerializationException", "The request body must be a JSON object.")
         else:
@@ -182,6 +204,8 @@ def handle(
         out = b"" if op.empty_body else encode_answer(result).encode()
     except AppFlowError as exc:
         answer = error_response(runtime, exc.code, exc.message)
+    except NeighbourRefused as exc:  # S3 (or another neighbour) refused what the operation reads
+        answer = error_response(runtime, *neighbour_refusal(exc))
     except EmulatorError:
         raise
     except Exception as exc:

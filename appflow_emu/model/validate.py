@@ -6,6 +6,8 @@ that checks a value and appends AWS-style messages; nothing is interpreted per c
 is what keeps the hot path cheap (see docs/performance.md).
 
 The same closures check responses (``strict`` mode, where unknown members are errors too).
+Input checks change the request in one way: structure members that are JSON null are removed
+(see ``_INPUT``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from botocore.model import Shape
 
 from appflow_emu.model.javaregex import compile_java
 from appflow_emu.model.service import REPORTED_OUTSIDE_ENUM, shape_metadata
+from appflow_emu.model.timestamps import EARLIEST, EARLIEST_TEXT, LATEST, LATEST_TEXT
 
 # A path is built lazily: (parent, name) tuples, formatted only when there is an error.
 Path = Optional[Tuple[Any, str]]
@@ -35,17 +38,45 @@ def format_path(path: Path) -> str:
     return ".".join(reversed(parts))
 
 
+class _Text(str):
+    """A piece of ``java_repr``'s output already worded (a bracket, a separator, ``key=``)."""
+
+
+_OPEN_LIST, _CLOSE_LIST, _OPEN_MAP, _CLOSE_MAP, _COMMA = (_Text(t) for t in ("[", "]", "{", "}", ", "))
+
+
 def java_repr(value: Any) -> str:
-    """How the service prints a value in a message (Java's toString)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(java_repr(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={java_repr(v)}" for k, v in value.items()) + "}"
-    return str(value)
+    """How the service prints a value in a message (Java's toString). Iterative: a value nested
+    however deep cannot overflow the stack while a message is worded."""
+    out: List[str] = []
+    todo: List[Any] = [value]  # popped from the end: pushed in reverse order
+    while todo:
+        item = todo.pop()
+        if type(item) is _Text:
+            out.append(item)
+        elif item is None:
+            out.append("null")
+        elif isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif isinstance(item, list):
+            out.append(_OPEN_LIST)
+            todo.append(_CLOSE_LIST)
+            for i in range(len(item) - 1, -1, -1):
+                todo.append(item[i])
+                if i:
+                    todo.append(_COMMA)
+        elif isinstance(item, dict):
+            out.append(_OPEN_MAP)
+            todo.append(_CLOSE_MAP)
+            pairs = list(item.items())
+            for i in range(len(pairs) - 1, -1, -1):
+                todo.append(pairs[i][1])
+                todo.append(_Text(f"{pairs[i][0]}="))
+                if i:
+                    todo.append(_COMMA)
+        else:
+            out.append(str(item))
+    return "".join(out)
 
 
 def format_errors(errors: List[Tuple[Path, str, Any, bool]]) -> str:
@@ -75,8 +106,9 @@ class Compiler:
     """Compiles shapes to checks; one instance per (model, strictness)."""
 
     def __init__(self, strict_unknown: bool, check_patterns: bool = True,
-                 extra_enum_values: Optional[Dict[str, Tuple[str, ...]]] = None) -> None:
+                 extra_enum_values: Optional[Dict[str, Tuple[str, ...]]] = None, drop_nulls: bool = False) -> None:
         self.strict_unknown = strict_unknown
+        self.drop_nulls = drop_nulls
         self.check_patterns = check_patterns
         self.extra_enum_values = extra_enum_values or {}
         self._cache: Dict[Tuple[str, bool], Check] = {}
@@ -190,6 +222,9 @@ class Compiler:
         def check(value: Any, path: Path, errors: list) -> None:
             if type(value) not in (int, float):
                 errors.append((path, "Member must be a timestamp", value, sensitive))
+            elif not EARLIEST <= value <= LATEST:  # no datetime (no botocore parser) shows it
+                errors.append((path, f"Member must be a timestamp between {EARLIEST_TEXT} and {LATEST_TEXT}",
+                               value, sensitive))
 
         return check
 
@@ -254,12 +289,16 @@ class Compiler:
         meta = shape_metadata(shape)
         required = tuple(meta.get("required") or ())
         strict_unknown = self.strict_unknown
+        drop_nulls = self.drop_nulls
         is_union = bool(meta.get("union"))
 
         def check(value: Any, path: Path, errors: list) -> None:
             if type(value) is not dict:
                 errors.append((path, "Member must be of type structure", value, sensitive))
                 return
+            if drop_nulls and None in value.values():
+                for name in [k for k, v in value.items() if v is None]:
+                    del value[name]
             for name in required:
                 if value.get(name) is None:
                     errors.append(((path, name), "Member must not be null", _NULL, sensitive))
@@ -289,7 +328,11 @@ def _accept(value: Any, path: Path, errors: list) -> None:
     return None
 
 
-_INPUT = Compiler(strict_unknown=False)
+# Requests: a member that is JSON null is taken out, as if absent (then a required one is refused
+# as missing): [doc] Smithy's protocol tests, "servers don't deserialize null structure values"
+# ("null structure values are dropped"). botocore never sends one (its client-side validation
+# refuses None), so only raw HTTP clients do. Lists and maps keep their nulls: those are refused.
+_INPUT = Compiler(strict_unknown=False, drop_nulls=True)
 # Responses: the service echoes what requests gave, and some input patterns admit what the
 # matching output patterns do not (RegisterConnector's description), so patterns are not checked.
 # Answers may also carry the enum values the real service is recorded to report outside the model.

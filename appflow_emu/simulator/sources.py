@@ -102,7 +102,7 @@ def _counted(tally: Tally, records: Iterator[Record]) -> Iterator[Record]:
 
 def _read_s3(plan: RunPlan, tally: Tally) -> Iterator[Record]:
     props = connector_properties(plan.source)
-    bucket = props["bucketName"]
+    bucket = props.get("bucketName") or ""  # a restored flow may lack it: no bucket, the run fails
     prefix = props.get("bucketPrefix") or ""
     store = plan.store
     if not store.bucket_exists(bucket):
