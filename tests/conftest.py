@@ -17,6 +17,10 @@ else:
     # one anyone reproduces, and a green run is not luck (a test's own @settings keep these).
     _hypothesis_settings.register_profile("appflow_emu", derandomize=True, database=None)
     _hypothesis_settings.load_profile("appflow_emu")
+    # A longer, randomized fuzz run (tests/server/test_fuzz.py; docs/server.md "Fuzzing"):
+    #   python -m pytest tests/server/test_fuzz.py --hypothesis-profile=fuzz
+    _hypothesis_settings.register_profile("fuzz", derandomize=False, database=None, max_examples=1000,
+                                          deadline=None)
 
 
 @pytest.fixture(scope="module")

@@ -229,3 +229,17 @@ def test_the_control_api_refuses_the_same_documents(server: AppFlowServer, serve
     assert flows == ["copy", "hourly", "on-demand"]
     for name in flows:
         client.describe_flow(flowName=name)
+
+
+@pytest.mark.parametrize("generator", ["ids", "requests"])
+@pytest.mark.parametrize("index, value", [(0, -1), (0, 2 ** 32), (0, 2 ** 64), (623, 10 ** 30), (624, 625), (624, -1)])
+def test_restore_refuses_an_id_generator_word_out_of_range(good: Doc, generator: str, index: int, value: int) -> None:
+    """A Mersenne Twister word is 32 bits and its position 0..624: random's setstate would raise
+    OverflowError (a 500 over HTTP) or silently truncate the word."""
+    bad = json.loads(json.dumps(good))
+    bad["ids"][generator][1][index] = value
+    with mock_appflow() as emu:
+        before = emu.snapshot()
+        with pytest.raises(InvalidStateError, match=rf"at \$\.ids\.{generator} is not a Mersenne Twister state"):
+            emu.restore(bad)
+        assert emu.snapshot() == before

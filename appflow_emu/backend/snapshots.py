@@ -366,7 +366,7 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
             fresh.clock_offset = clock.checked_offset(doc["clock_offset"], "the state document's clock_offset")
         except ValueError as bad:
             raise InvalidStateError(str(bad)) from None
-        fresh.set_id_generators(_state_of(doc["ids"]["ids"]), _state_of(doc["ids"]["requests"]))
+        fresh.set_id_generators(_state_of(doc["ids"]["ids"], "$.ids.ids"), _state_of(doc["ids"]["requests"], "$.ids.requests"))
         for i, region_doc in enumerate(doc["regions"]):
             state = _region_from(region_doc, f"$.regions[{i}]")
             key = (state.account_id, state.region)
@@ -424,8 +424,16 @@ def restore(runtime: Runtime, doc: Any) -> List[Doc]:
     return not_kept
 
 
-def _state_of(saved: List[Any]) -> Tuple[Any, ...]:
+_WORD = 2 ** 32  # a Mersenne Twister state: 624 words below it, then the position (0..624)
+
+
+def _state_of(saved: List[Any], where: str) -> Tuple[Any, ...]:
+    """``random.Random.getstate()`` as the document holds it; setstate would truncate a word past
+    32 bits, and raise OverflowError past 64 or below 0, so every word is checked first."""
     version, internal, gauss = saved
-    if len(internal) != 625:
-        raise InvalidStateError("the state document's id generator state is not a Mersenne Twister state")
+    words = internal[:624]
+    if (version != 3 or len(internal) != 625 or not all(0 <= w < _WORD for w in words)
+            or not 0 <= internal[624] <= 624):
+        raise InvalidStateError(f"the state document's id generator state at {where} is not a Mersenne "
+                                "Twister state (version 3, 624 words of 32 bits, a position 0 to 624)")
     return (version, tuple(internal), gauss)
