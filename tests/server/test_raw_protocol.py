@@ -17,7 +17,8 @@ import pytest
 
 from appflow_emu.emulator import Emulator
 from appflow_emu.intercept.http_wire import MAX_BODY
-from appflow_emu.server import MAX_DRAIN, MAX_HEADER, AppFlowServer
+from appflow_emu.server import AppFlowServer
+from appflow_emu.server.waitress_layer import MAX_DRAIN, MAX_HEADER
 
 TIMEOUT = 30.0  # seconds: a bound for a failing test, never waited for by a passing one
 SIGV4 = (b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/appflow/aws4_request, "
