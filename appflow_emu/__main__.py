@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -125,18 +124,6 @@ def start_error(message: str) -> int:
     return 2
 
 
-def state_folder_problem(state: Optional[str]) -> Optional[str]:
-    """Why ``--state`` could not be saved at shutdown (its folder missing or not writable), else None."""
-    if state is None:
-        return None
-    folder = os.path.dirname(os.path.abspath(state))
-    if not os.path.isdir(folder):
-        return f"the folder {folder} does not exist: the state could not be saved there"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"the folder {folder} is not writable: the state could not be saved there"
-    return None
-
-
 def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Optional[str],
           s3_endpoint: Optional[str] = None, aws_endpoint: Optional[str] = None,
           lambda_endpoint: Optional[str] = None, lambdas: Optional[Dict[str, str]] = None,
@@ -145,7 +132,7 @@ def serve(host: str, port: int, seed: int, state: Optional[str], account_id: Opt
     import signal
     import threading
 
-    from appflow_emu.server import AppFlowServer  # needs the [server] extra
+    from appflow_emu.server import AppFlowServer, state_folder_problem  # needs the [server] extra
 
     if host not in LOOPBACK:
         print(f"appflow_emu: warning: listening on {host}, not only on this machine: anyone who can reach "

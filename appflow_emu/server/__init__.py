@@ -39,6 +39,18 @@ def _never() -> bool:
     return False
 
 
+def state_folder_problem(state: Optional[str]) -> Optional[str]:
+    """Why ``state`` (``--state``) could not be saved at shutdown (its folder missing or not writable), else None."""
+    if state is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(state))
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist: the state could not be saved there"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable: the state could not be saved there"
+    return None
+
+
 class AppFlowServer:
     """The emulator behind an HTTP server in a background thread (see the module docstring).
 
@@ -58,6 +70,9 @@ class AppFlowServer:
         self.host = host
         self.port = port
         self.state = os.fspath(state) if state is not None else None
+        problem = state_folder_problem(self.state)
+        if problem is not None:  # found now, not at stop, when the state would be lost
+            raise ValueError(f"state={self.state!r}: {problem}")
         self.account_id = account_id or current_account_id()
         self.emulator = emulator if emulator is not None else Emulator(seed=seed)
         if aws_endpoint is not None:

@@ -80,3 +80,13 @@ def test_a_bad_lambda_spec_is_refused(tmp_path: Path, spec: str, words: str) -> 
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("python -m appflow_emu: error: "), done.stderr
     assert words in done.stderr
+
+
+def test_the_python_api_refuses_a_state_folder_that_does_not_exist(tmp_path: Path) -> None:
+    """AppFlowServer(state=...) checks what `serve --state` checks, when it is made: at stop, the
+    state would be lost."""
+    from appflow_emu.server import AppFlowServer
+
+    missing = tmp_path / "no-such-folder" / "state.json"
+    with pytest.raises(ValueError, match=r"does not exist: the state could not be saved there"):
+        AppFlowServer(port=0, state=missing)
